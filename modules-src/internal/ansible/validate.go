@@ -1,0 +1,267 @@
+package ansible
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+)
+
+// Params holds validated option values: every declared option is present,
+// nil when neither set nor defaulted. Types are string, bool, int64,
+// float64, []any and map[string]any.
+type Params map[string]any
+
+// validator walks a spec and its sub-specs, collecting every error the way
+// Ansible does, and the values of no_log options for masking.
+type validator struct {
+	module  string
+	errs    []string
+	secrets []string
+	getenv  func(string) (string, bool)
+}
+
+// validate checks raw against spec and returns the normalised parameters.
+// where names the enclosing option for sub-options ("" at the top).
+func (v *validator) validate(spec *Spec, raw map[string]any, where string) Params {
+	suffix := ""
+	if where != "" {
+		suffix = " found in " + where
+	}
+	errsBefore := len(v.errs)
+	in := make(map[string]any, len(raw))
+	for k, val := range raw {
+		in[k] = val
+	}
+	v.collectSecrets(spec, in)
+
+	// Aliases: move an alias's value to its option, refusing both at once.
+	aliasOf := map[string]string{}
+	for name, o := range spec.Options {
+		for _, a := range o.Aliases {
+			aliasOf[a] = name
+		}
+	}
+	for _, k := range sortedKeys(in) {
+		name, ok := aliasOf[k]
+		if !ok {
+			continue
+		}
+		if _, both := in[name]; both {
+			v.errf("both option %s and its alias %s are set%s", name, k, suffix)
+		}
+		in[name] = in[k]
+		delete(in, k)
+	}
+
+	var unknown []string
+	for _, k := range sortedKeys(in) {
+		if _, ok := spec.Options[k]; !ok && !strings.HasPrefix(k, "_ansible_") {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		var valid []string
+		for _, name := range sortedKeys(spec.Options) {
+			valid = append(valid, name)
+			valid = append(valid, spec.Options[name].Aliases...)
+		}
+		v.errf("Unsupported parameters for %s: %s. Supported parameters include: %s.",
+			orDefault(where, "("+v.module+") module"), strings.Join(unknown, ", "), strings.Join(valid, ", "))
+	}
+
+	isSet := func(k string) bool { return in[k] != nil }
+	for _, group := range spec.MutuallyExclusive {
+		if countSet(group, isSet) > 1 {
+			v.errf("parameters are mutually exclusive: %s%s", strings.Join(group, "|"), suffix)
+		}
+	}
+
+	// Environment fallbacks count as set for the required check, like Ansible.
+	for _, name := range sortedKeys(spec.Options) {
+		o := spec.Options[name]
+		if isSet(name) {
+			continue
+		}
+		for _, env := range o.EnvFallback {
+			if val, ok := v.getenv(env); ok {
+				in[name] = val
+				if o.NoLog && val != "" {
+					v.secrets = append(v.secrets, val)
+				}
+				break
+			}
+		}
+	}
+
+	var missing []string
+	for _, name := range sortedKeys(spec.Options) {
+		if spec.Options[name].Required && !isSet(name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		v.errf("missing required arguments: %s%s", strings.Join(missing, ", "), suffix)
+	}
+
+	out := Params{}
+	for _, name := range sortedKeys(spec.Options) {
+		o := spec.Options[name]
+		val, ok := in[name]
+		if !ok || val == nil {
+			continue
+		}
+		out[name] = v.convert(name, o, val, where)
+	}
+
+	for _, group := range spec.RequiredTogether {
+		if n := countSet(group, isSet); n > 0 && n < len(group) {
+			v.errf("parameters are required together: %s%s", strings.Join(group, ", "), suffix)
+		}
+	}
+	for _, group := range spec.RequiredOneOf {
+		if countSet(group, isSet) == 0 {
+			v.errf("one of the following is required: %s%s", strings.Join(group, ", "), suffix)
+		}
+	}
+	for _, ri := range spec.RequiredIf {
+		if got, ok := out[ri.Key]; !ok || !reflect.DeepEqual(got, ri.Value) {
+			continue
+		}
+		var absent []string
+		for _, r := range ri.Requires {
+			if !isSet(r) {
+				absent = append(absent, r)
+			}
+		}
+		if (ri.Any && len(absent) == len(ri.Requires)) || (!ri.Any && len(absent) > 0) {
+			which := "all"
+			if ri.Any {
+				which = "any"
+			}
+			v.errf("%s is %v but %s of the following are missing: %s%s",
+				ri.Key, ri.Value, which, strings.Join(absent, ", "), suffix)
+		}
+	}
+
+	// Defaults last, so required_if and friends see only what the user set.
+	for _, name := range sortedKeys(spec.Options) {
+		o := spec.Options[name]
+		if _, ok := out[name]; ok || o.Default == nil {
+			continue
+		}
+		out[name] = v.convert(name, o, o.Default, where)
+	}
+	for name := range spec.Options {
+		if _, ok := out[name]; !ok {
+			out[name] = nil
+		}
+	}
+	if len(v.errs) > errsBefore {
+		return nil
+	}
+	return out
+}
+
+func (v *validator) convert(name string, o *Option, val any, where string) any {
+	label := name
+	if where != "" {
+		label = where + "." + name
+	}
+	conv, err := coerce(o.typ(), val)
+	if err != nil {
+		v.errf("argument '%s' is of type %s and we were unable to convert to %s: %v", label, typeName(val), o.typ(), err)
+		return nil
+	}
+	if len(o.Choices) > 0 && !v.checkChoices(label, o, conv) {
+		return nil
+	}
+	switch o.typ() {
+	case TypeList:
+		list := conv.([]any)
+		if o.Elements == "" {
+			return list
+		}
+		elems := make([]any, 0, len(list))
+		for i, e := range list {
+			ce, err := coerce(o.Elements, e)
+			if err != nil {
+				v.errf("elements of argument '%s' are of type %s and we were unable to convert to %s: %v", label, typeName(e), o.Elements, err)
+				continue
+			}
+			if o.Elements == TypeDict && o.Options != nil {
+				ce = v.validate(o.Options, ce.(map[string]any), fmt.Sprintf("%s[%d]", label, i))
+			}
+			elems = append(elems, ce)
+		}
+		return elems
+	case TypeDict:
+		if o.Options != nil {
+			return map[string]any(v.validate(o.Options, conv.(map[string]any), label))
+		}
+	}
+	return conv
+}
+
+func (v *validator) checkChoices(label string, o *Option, val any) bool {
+	items := []any{val}
+	if l, ok := val.([]any); ok {
+		items = l
+	}
+	for _, it := range items {
+		ok := false
+		for _, c := range o.Choices {
+			if fmt.Sprint(c) == fmt.Sprint(it) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			choices := make([]string, len(o.Choices))
+			for i, c := range o.Choices {
+				choices[i] = fmt.Sprint(c)
+			}
+			v.errf("value of %s must be one of: %s, got: %v", label, strings.Join(choices, ", "), it)
+			return false
+		}
+	}
+	return true
+}
+
+// collectSecrets records the raw values of no_log options before anything
+// else runs, so that even a conversion error cannot print them.
+func (v *validator) collectSecrets(spec *Spec, in map[string]any) {
+	for name, o := range spec.Options {
+		if !o.NoLog {
+			continue
+		}
+		for _, k := range append([]string{name}, o.Aliases...) {
+			if s, err := toStr(in[k]); err == nil && s != "" {
+				v.secrets = append(v.secrets, s)
+			}
+		}
+	}
+}
+
+func (v *validator) errf(format string, args ...any) {
+	v.errs = append(v.errs, fmt.Sprintf(format, args...))
+}
+
+func countSet(group []string, isSet func(string) bool) int {
+	n := 0
+	for _, k := range group {
+		if isSet(k) {
+			n++
+		}
+	}
+	return n
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func osGetenv(k string) (string, bool) { return os.LookupEnv(k) }
