@@ -1,0 +1,58 @@
+package smallstep
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// APIError is a failed request: what was asked, the HTTP status (0 when no
+// answer came), the server's message and the request ID to quote to support.
+type APIError struct {
+	Method    string
+	Path      string
+	Status    int
+	Message   string
+	RequestID string
+}
+
+func (e *APIError) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("%s %s failed: %s (request ID %s)", e.Method, e.Path, e.Message, e.RequestID)
+	}
+	return fmt.Sprintf("%s %s failed: HTTP %d %s: %s (request ID %s)%s",
+		e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Message, e.RequestID, hint(e.Status))
+}
+
+// ResultFields puts the failure into the module result as structured data.
+func (e *APIError) ResultFields() map[string]any {
+	return map[string]any{"failure": map[string]any{
+		"method":     e.Method,
+		"path":       e.Path,
+		"status":     e.Status,
+		"message":    e.Message,
+		"request_id": e.RequestID,
+	}}
+}
+
+func hint(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "; check api_token (or SMALLSTEP_API_TOKEN)"
+	case http.StatusForbidden:
+		return "; the token lacks the permission for this"
+	}
+	return ""
+}
+
+// IsNotFound reports whether err is the API's 404.
+func IsNotFound(err error) bool { return StatusOf(err) == http.StatusNotFound }
+
+// StatusOf returns the HTTP status of an API error, 0 for other errors.
+func StatusOf(err error) int {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}

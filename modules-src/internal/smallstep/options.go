@@ -1,0 +1,27 @@
+// Package smallstep is the client of the Smallstep API shared by every API
+// module: its connection options, requests and error messages.
+package smallstep
+
+import (
+	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+)
+
+// Defaults of the connection options.
+const (
+	DefaultURL     = "https://gateway.smallstep.com/api"
+	DefaultVersion = "2023-03-01"
+	DefaultTimeout = 30
+)
+
+// ConnectionOptions are the options every API module accepts, declared once
+// here and once in the doc fragment plugins/doc_fragments/api.py.
+func ConnectionOptions() map[string]*ansible.Option {
+	return map[string]*ansible.Option{
+		"api_url":        {Type: ansible.TypeStr, Default: DefaultURL, EnvFallback: []string{"SMALLSTEP_API_URL"}},
+		"api_token":      {Type: ansible.TypeStr, Required: true, NoLog: true, EnvFallback: []string{"SMALLSTEP_API_TOKEN"}},
+		"api_version":    {Type: ansible.TypeStr, Default: DefaultVersion},
+		"validate_certs": {Type: ansible.TypeBool, Default: true},
+		"ca_path":        {Type: ansible.TypePath},
+		"timeout":        {Type: ansible.TypeInt, Default: DefaultTimeout},
+	}
+}
