@@ -1,0 +1,134 @@
+// Package device manages one device (an instance of a device collection):
+// the compare-and-apply logic behind the device module.
+package device
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/deviceid"
+	"github.com/stepfleet/smallstep/modules-src/internal/shape"
+	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
+)
+
+// ServerPrefix starts the data keys the server adds on its own; they are
+// kept on update and never compared.
+const ServerPrefix = "smallstep:"
+
+// Spec is the module's argument spec, connection options included.
+func Spec() *ansible.Spec {
+	types := make([]any, len(deviceid.Types))
+	for i, t := range deviceid.Types {
+		types[i] = t
+	}
+	s := &ansible.Spec{Options: map[string]*ansible.Option{
+		"collection":  {Type: ansible.TypeStr, Required: true, Aliases: []string{"device_collection"}},
+		"instance_id": {Type: ansible.TypeStr, Required: true, Aliases: []string{"id"}},
+		"data":        {Type: ansible.TypeDict},
+		"device_type": {Type: ansible.TypeStr, Choices: types},
+		"state":       {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "absent"}},
+	}}
+	return s.Merge(smallstep.ConnectionOptions())
+}
+
+// Run is the module: register, update or remove the device.
+func Run(m *ansible.Module) error {
+	p := m.Params
+	id := p.Str("instance_id")
+	if err := deviceid.Check(p.Str("device_type"), id); err != nil {
+		return fmt.Errorf("instance_id: %v", err)
+	}
+	c, err := smallstep.New(p)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	collection := p.Str("collection")
+	path := smallstep.Path("collections", collection, "instances", id)
+
+	var current map[string]any
+	_, err = c.JSON(ctx, http.MethodGet, path, nil, nil, &current)
+	switch {
+	case smallstep.IsNotFound(err):
+		current = nil
+	case err != nil:
+		return err
+	}
+	currentData, _ := current["data"].(map[string]any)
+
+	if p.Str("state") == "absent" {
+		m.SetDiff(view(current), map[string]any{})
+		if current == nil {
+			return nil
+		}
+		m.SetChanged(true)
+		if m.CheckMode {
+			return nil
+		}
+		_, err := c.Do(ctx, http.MethodDelete, path, nil, nil)
+		return err
+	}
+
+	desired := userData(currentData)
+	if p.Has("data") {
+		desired = map[string]any(p.Dict("data"))
+	}
+	if current != nil && shape.Equal(userData(desired), userData(currentData)) {
+		m.SetDiff(view(current), view(current))
+		m.Set("device", view(current))
+		return nil
+	}
+	if current == nil {
+		// Check mode must fail as the real run would when the collection is missing.
+		if _, err := c.Do(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil); smallstep.IsNotFound(err) {
+			return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
+		} else if err != nil {
+			return err
+		}
+	}
+	// Keep what the server added; replace what the user owns.
+	body := map[string]any{}
+	for k, v := range currentData {
+		if strings.HasPrefix(k, ServerPrefix) {
+			body[k] = v
+		}
+	}
+	for k, v := range userData(desired) {
+		body[k] = v
+	}
+	after := map[string]any{"id": id, "data": body}
+	m.SetDiff(view(current), view(after))
+	m.SetChanged(true)
+	if m.CheckMode {
+		m.Set("device", view(after))
+		return nil
+	}
+	var saved map[string]any
+	if _, err := c.JSON(ctx, http.MethodPut, path, nil, map[string]any{"data": body}, &saved); err != nil {
+		m.SetChanged(false)
+		return err
+	}
+	m.Set("device", view(saved))
+	return nil
+}
+
+// userData is the device's data without the server's own keys.
+func userData(data map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range data {
+		if !strings.HasPrefix(k, ServerPrefix) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func view(obj map[string]any) any {
+	if obj == nil {
+		return map[string]any{}
+	}
+	return shape.ToSnake(obj, "data")
+}
