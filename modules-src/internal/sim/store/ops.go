@@ -1,0 +1,323 @@
+package store
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sort"
+)
+
+// NewID returns a random (version 4) UUID, the form the API uses for IDs.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms.
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Team returns the team the state belongs to.
+func (s *Store) Team() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Team
+}
+
+// EnsureAuthorities calls generate and saves its result when the state has
+// no authorities yet; a loaded state keeps its roots and fingerprints.
+func (s *Store) EnsureAuthorities(generate func() ([]Authority, error)) error {
+	return s.write(func(st *State) error {
+		if len(st.Authorities) > 0 {
+			return nil
+		}
+		auths, err := generate()
+		if err != nil {
+			return err
+		}
+		st.Authorities = auths
+		return nil
+	})
+}
+
+// Authorities returns the team's authorities in a stable order.
+func (s *Store) Authorities() []Authority {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Authority(nil), s.state.Authorities...)
+}
+
+// Snapshot returns a deep copy of the whole state.
+func (s *Store) Snapshot() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := State{
+		Version:     s.state.Version,
+		Team:        s.state.Team,
+		Authorities: append([]Authority(nil), s.state.Authorities...),
+		Collections: make(map[string]*Collection, len(s.state.Collections)),
+	}
+	for slug, c := range s.state.Collections {
+		cc := &Collection{
+			DeviceCollection: copyObject(c.DeviceCollection),
+			Workloads:        make(map[string]Object, len(c.Workloads)),
+			Devices:          make(map[string]Device, len(c.Devices)),
+		}
+		for k, w := range c.Workloads {
+			cc.Workloads[k] = copyObject(w)
+		}
+		for k, d := range c.Devices {
+			cc.Devices[k] = copyDevice(d)
+		}
+		out.Collections[slug] = cc
+	}
+	return out
+}
+
+func collection(st *State, slug string) (*Collection, error) {
+	c, ok := st.Collections[slug]
+	if !ok {
+		return nil, fail(ErrNotFound, "device collection %q not found", slug)
+	}
+	return c, nil
+}
+
+// GetDeviceCollection returns the stored device collection.
+func (s *Store) GetDeviceCollection(slug string) (Object, error) {
+	var out Object
+	err := s.read(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		out = copyObject(c.DeviceCollection)
+		return nil
+	})
+	return out, err
+}
+
+// PutDeviceCollection creates the device collection or replaces its body,
+// keeping its workloads and devices. The deviceType of an existing
+// collection cannot change (ErrConflict): its devices were registered under
+// the old type's identity.
+func (s *Store) PutDeviceCollection(slug string, body Object) (Object, error) {
+	body = copyObject(body)
+	err := s.write(func(st *State) error {
+		c, ok := st.Collections[slug]
+		if !ok {
+			st.Collections[slug] = &Collection{
+				DeviceCollection: body,
+				Workloads:        map[string]Object{},
+				Devices:          map[string]Device{},
+			}
+			return nil
+		}
+		if was, now := c.DeviceCollection["deviceType"], body["deviceType"]; was != now {
+			return fail(ErrConflict, "device collection %q has deviceType %v, which cannot be changed to %v; delete the collection (with ?purge=true) and create it again",
+				slug, was, now)
+		}
+		c.DeviceCollection = body
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return copyObject(body), nil
+}
+
+// DeleteDeviceCollection removes the device collection. A collection that
+// still holds workloads or devices is removed only when purge is set
+// (otherwise ErrNotEmpty), and then together with them.
+func (s *Store) DeleteDeviceCollection(slug string, purge bool) error {
+	return s.write(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		if !purge && (len(c.Workloads) > 0 || len(c.Devices) > 0) {
+			return fail(ErrNotEmpty, "device collection %q still holds %d devices and %d workloads; delete them first or pass ?purge=true",
+				slug, len(c.Devices), len(c.Workloads))
+		}
+		delete(st.Collections, slug)
+		return nil
+	})
+}
+
+// GetWorkload returns one workload of a device collection.
+func (s *Store) GetWorkload(slug, workload string) (Object, error) {
+	var out Object
+	err := s.read(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		w, ok := c.Workloads[workload]
+		if !ok {
+			return fail(ErrNotFound, "workload %q not found in device collection %q", workload, slug)
+		}
+		out = copyObject(w)
+		return nil
+	})
+	return out, err
+}
+
+// PutWorkload creates or replaces a workload of an existing device
+// collection.
+func (s *Store) PutWorkload(slug, workload string, body Object) (Object, error) {
+	body = copyObject(body)
+	err := s.write(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		c.Workloads[workload] = body
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return copyObject(body), nil
+}
+
+// DeleteWorkload removes a workload.
+func (s *Store) DeleteWorkload(slug, workload string) error {
+	return s.write(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		if _, ok := c.Workloads[workload]; !ok {
+			return fail(ErrNotFound, "workload %q not found in device collection %q", workload, slug)
+		}
+		delete(c.Workloads, workload)
+		return nil
+	})
+}
+
+// GetDevice returns one device of the collection.
+func (s *Store) GetDevice(slug, id string) (Device, error) {
+	var out Device
+	err := s.read(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		d, ok := c.Devices[id]
+		if !ok {
+			return fail(ErrNotFound, "instance %q not found in collection %q", id, slug)
+		}
+		out = copyDevice(d)
+		return nil
+	})
+	return out, err
+}
+
+// PutDevice registers a device or replaces its data. Like the real server
+// it adds HostIDKey to data on first registration and keeps that value on
+// later replacements whatever the client sends; createdAt is kept too.
+func (s *Store) PutDevice(slug, id string, data Object) (Device, error) {
+	data = copyObject(data)
+	var out Device
+	err := s.write(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC().Format(TimeFormat)
+		d, ok := c.Devices[id]
+		if !ok {
+			d = Device{ID: id, CreatedAt: now}
+			data[HostIDKey] = NewID()
+		} else {
+			data[HostIDKey] = d.Data[HostIDKey]
+		}
+		d.Data = data
+		d.UpdatedAt = now
+		c.Devices[id] = d
+		out = copyDevice(d)
+		return nil
+	})
+	return out, err
+}
+
+// DeleteDevice removes a device from the collection.
+func (s *Store) DeleteDevice(slug, id string) error {
+	return s.write(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		if _, ok := c.Devices[id]; !ok {
+			return fail(ErrNotFound, "instance %q not found in collection %q", id, slug)
+		}
+		delete(c.Devices, id)
+		return nil
+	})
+}
+
+// ListDevices returns up to first devices whose IDs sort after the ID
+// after ("" starts at the beginning), and whether more follow. Ordering by
+// ID keeps paging stable while devices are added or removed between pages.
+func (s *Store) ListDevices(slug, after string, first int) ([]Device, bool, error) {
+	var (
+		page []Device
+		more bool
+	)
+	err := s.read(func(st *State) error {
+		c, err := collection(st, slug)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(c.Devices))
+		for id := range c.Devices {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		i := sort.SearchStrings(ids, after)
+		if i < len(ids) && ids[i] == after {
+			i++
+		}
+		end := min(i+first, len(ids))
+		page = make([]Device, 0, end-i)
+		for _, id := range ids[i:end] {
+			page = append(page, copyDevice(c.Devices[id]))
+		}
+		more = end < len(ids)
+		return nil
+	})
+	return page, more, err
+}
+
+func copyDevice(d Device) Device {
+	d.Data = copyObject(d.Data)
+	return d
+}
+
+// copyObject deep-copies a decoded JSON object so that callers can never
+// change the stored state behind the mutex.
+func copyObject(o Object) Object {
+	if o == nil {
+		return nil
+	}
+	out := make(Object, len(o))
+	for k, v := range o {
+		out[k] = copyValue(v)
+	}
+	return out
+}
+
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return copyObject(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = copyValue(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
