@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,11 +86,26 @@ func toStr(v any) (string, error) {
 	return "", fmt.Errorf("a %s cannot be used as a string", typeName(v))
 }
 
+// envVar is Python's posixpath.expandvars pattern.
+var envVar = regexp.MustCompile(`\$(\w+|\{[^}]*\})`)
+
+// expandPath is Python's expanduser(expandvars(s)), which Ansible applies
+// to path options: unset variables and a lone $ stay as written, unlike
+// os.ExpandEnv, which would drop them.
 func expandPath(s string) string {
-	s = os.ExpandEnv(s)
+	s = envVar.ReplaceAllStringFunc(s, func(ref string) string {
+		name := strings.TrimSuffix(strings.TrimPrefix(ref[1:], "{"), "}")
+		if val, ok := os.LookupEnv(name); ok {
+			return val
+		}
+		return ref
+	})
 	if s == "~" || strings.HasPrefix(s, "~/") {
 		if home, err := os.UserHomeDir(); err == nil {
-			s = filepath.Join(home, s[1:])
+			s = strings.TrimRight(home, "/") + s[1:]
+			if s == "" {
+				s = "/"
+			}
 		}
 	}
 	return s
@@ -195,16 +210,49 @@ func toDict(v any) (any, error) {
 		}
 		// k1=v1 k2=v2, or k1=v1,k2=v2, as Ansible accepts.
 		m := map[string]any{}
-		for _, field := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		for _, field := range keyValueFields(s) {
 			k, val, ok := strings.Cut(field, "=")
 			if !ok {
 				return nil, fmt.Errorf("%q is not a key=value pair", field)
 			}
-			m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+			m[k] = val
 		}
 		return m, nil
 	}
 	return nil, fmt.Errorf("a %s cannot be used as a dict", typeName(v))
+}
+
+// keyValueFields splits on commas and spaces outside quotes, with backslash
+// escapes, as Ansible's check_type_dict does: name='my host' is one field.
+func keyValueFields(s string) []string {
+	var fields []string
+	var field strings.Builder
+	var quote rune
+	escaped := false
+	for _, c := range s {
+		switch {
+		case escaped:
+			field.WriteRune(c)
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case quote == 0 && (c == '\'' || c == '"'):
+			quote = c
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == ',' || c == ' '):
+			if field.Len() > 0 {
+				fields = append(fields, field.String())
+				field.Reset()
+			}
+		default:
+			field.WriteRune(c)
+		}
+	}
+	if field.Len() > 0 {
+		fields = append(fields, field.String())
+	}
+	return fields
 }
 
 func quote(v any) string {

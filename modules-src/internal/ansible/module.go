@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sort"
 	"strings"
 )
 
@@ -62,6 +63,12 @@ type Handler func(m *Module) error
 func Run(name string, spec *Spec, h Handler) {
 	var args []byte
 	var err error
+	if len(os.Args) == 2 && os.Args[1] == "--argspec" {
+		// For the test that keeps the docs in step with the spec.
+		b, _ := json.MarshalIndent(spec.Describe(), "", "  ")
+		fmt.Println(string(b))
+		os.Exit(0)
+	}
 	if len(os.Args) < 2 {
 		err = errors.New("no args file: Ansible runs a binary module as '<module> <args file>'")
 	} else {
@@ -91,6 +98,9 @@ func Execute(name string, spec *Spec, args []byte, getenv func(string) (string, 
 				"exception": string(debug.Stack()),
 			}
 		}
+		// Longest first, so a secret that contains a shorter one is not
+		// left half visible.
+		sort.SliceStable(v.secrets, func(i, j int) bool { return len(v.secrets[i]) > len(v.secrets[j]) })
 		result = mask(result, v.secrets).(map[string]any)
 	}()
 
@@ -132,11 +142,13 @@ func Execute(name string, spec *Spec, args []byte, getenv func(string) (string, 
 
 func write(w io.Writer, result map[string]any) int {
 	b, err := json.Marshal(result)
+	failed, _ := result["failed"].(bool)
 	if err != nil {
-		b, _ = json.Marshal(map[string]any{"failed": true, "msg": "cannot encode the module result: " + err.Error()})
+		failed = true
+		b, _ = json.Marshal(map[string]any{"failed": true, "changed": false, "msg": "cannot encode the module result: " + err.Error()})
 	}
 	fmt.Fprintln(w, string(b))
-	if f, _ := result["failed"].(bool); f {
+	if failed {
 		return 1
 	}
 	return 0
@@ -179,8 +191,18 @@ func mask(v any, secrets []string) any {
 		if v == nil {
 			return nil
 		}
-		switch v.(type) {
-		case bool, int, int64, float64:
+		switch x := v.(type) {
+		case bool:
+			return v
+		case int, int64, float64:
+			// A number that spells a secret (a no_log PIN) is masked whole,
+			// as Ansible's remove_values does.
+			s, _ := toStr(x)
+			for _, secret := range secrets {
+				if strings.Contains(s, secret) {
+					return Mask
+				}
+			}
 			return v
 		}
 		b, err := json.Marshal(v)

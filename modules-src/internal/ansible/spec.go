@@ -72,3 +72,33 @@ func (o *Option) typ() string {
 	}
 	return o.Type
 }
+
+// Describe returns the spec in the shape of Ansible's argument_spec (names,
+// types, required, default, choices, aliases, elements, sub-options), so a
+// test can compare it with the module's documentation.
+func (s *Spec) Describe() map[string]any {
+	out := map[string]any{}
+	for name, o := range s.Options {
+		d := map[string]any{"type": o.typ(), "required": o.Required}
+		if o.Default != nil {
+			d["default"] = o.Default
+		}
+		if len(o.Choices) > 0 {
+			d["choices"] = o.Choices
+		}
+		if len(o.Aliases) > 0 {
+			d["aliases"] = o.Aliases
+		}
+		if o.Elements != "" {
+			d["elements"] = o.Elements
+		}
+		if o.NoLog {
+			d["no_log"] = true
+		}
+		if o.Options != nil {
+			d["options"] = o.Options.Describe()
+		}
+		out[name] = d
+	}
+	return out
+}

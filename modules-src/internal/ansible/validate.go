@@ -86,8 +86,8 @@ func (v *validator) validate(spec *Spec, raw map[string]any, where string) Param
 		for _, env := range o.EnvFallback {
 			if val, ok := v.getenv(env); ok {
 				in[name] = val
-				if o.NoLog && val != "" {
-					v.secrets = append(v.secrets, val)
+				if o.NoLog {
+					v.addSecret(val)
 				}
 				break
 			}
@@ -114,23 +114,41 @@ func (v *validator) validate(spec *Spec, raw map[string]any, where string) Param
 		out[name] = v.convert(name, o, val, where)
 	}
 
+	// Defaults before the dependency checks, as Ansible applies them: a
+	// defaulted state: present triggers required_if like a given one.
+	for _, name := range sortedKeys(spec.Options) {
+		o := spec.Options[name]
+		if _, ok := out[name]; ok || o.Default == nil {
+			continue
+		}
+		out[name] = v.convert(name, o, o.Default, where)
+	}
+	present := func(k string) bool { return isSet(k) || out[k] != nil }
+
 	for _, group := range spec.RequiredTogether {
-		if n := countSet(group, isSet); n > 0 && n < len(group) {
+		if n := countSet(group, present); n > 0 && n < len(group) {
 			v.errf("parameters are required together: %s%s", strings.Join(group, ", "), suffix)
 		}
 	}
 	for _, group := range spec.RequiredOneOf {
-		if countSet(group, isSet) == 0 {
+		if countSet(group, present) == 0 {
 			v.errf("one of the following is required: %s%s", strings.Join(group, ", "), suffix)
 		}
 	}
 	for _, ri := range spec.RequiredIf {
-		if got, ok := out[ri.Key]; !ok || !reflect.DeepEqual(got, ri.Value) {
+		want := ri.Value
+		if o, ok := spec.Options[ri.Key]; ok {
+			// Value: 3 in a spec must match the int64 an int option holds.
+			if c, err := coerce(o.typ(), want); err == nil {
+				want = c
+			}
+		}
+		if got, ok := out[ri.Key]; !ok || !reflect.DeepEqual(got, want) {
 			continue
 		}
 		var absent []string
 		for _, r := range ri.Requires {
-			if !isSet(r) {
+			if !present(r) {
 				absent = append(absent, r)
 			}
 		}
@@ -144,14 +162,6 @@ func (v *validator) validate(spec *Spec, raw map[string]any, where string) Param
 		}
 	}
 
-	// Defaults last, so required_if and friends see only what the user set.
-	for _, name := range sortedKeys(spec.Options) {
-		o := spec.Options[name]
-		if _, ok := out[name]; ok || o.Default == nil {
-			continue
-		}
-		out[name] = v.convert(name, o, o.Default, where)
-	}
 	for name := range spec.Options {
 		if _, ok := out[name]; !ok {
 			out[name] = nil
@@ -173,6 +183,10 @@ func (v *validator) convert(name string, o *Option, val any, where string) any {
 		v.errf("argument '%s' is of type %s and we were unable to convert to %s: %v", label, typeName(val), o.typ(), err)
 		return nil
 	}
+	if o.NoLog {
+		// The converted value too: a dict given as a JSON string, a default.
+		v.addSecret(conv)
+	}
 	if len(o.Choices) > 0 && !v.checkChoices(label, o, conv) {
 		return nil
 	}
@@ -190,7 +204,7 @@ func (v *validator) convert(name string, o *Option, val any, where string) any {
 				continue
 			}
 			if o.Elements == TypeDict && o.Options != nil {
-				ce = v.validate(o.Options, ce.(map[string]any), fmt.Sprintf("%s[%d]", label, i))
+				ce = map[string]any(v.validate(o.Options, ce.(map[string]any), fmt.Sprintf("%s[%d]", label, i)))
 			}
 			elems = append(elems, ce)
 		}
@@ -236,9 +250,34 @@ func (v *validator) collectSecrets(spec *Spec, in map[string]any) {
 			continue
 		}
 		for _, k := range append([]string{name}, o.Aliases...) {
-			if s, err := toStr(in[k]); err == nil && s != "" {
-				v.secrets = append(v.secrets, s)
-			}
+			v.addSecret(in[k])
+		}
+	}
+}
+
+// addSecret records the strings of a no_log value as Ansible's
+// _return_datastructure_name does: strings and numbers, also inside lists
+// and dicts; booleans and null hide nothing.
+func (v *validator) addSecret(val any) {
+	switch x := val.(type) {
+	case nil, bool:
+	case string:
+		if x != "" {
+			v.secrets = append(v.secrets, x)
+		}
+	case []any:
+		for _, e := range x {
+			v.addSecret(e)
+		}
+	case map[string]any:
+		for _, e := range x {
+			v.addSecret(e)
+		}
+	case Params:
+		v.addSecret(map[string]any(x))
+	default:
+		if s, err := toStr(x); err == nil {
+			v.secrets = append(v.secrets, s)
 		}
 	}
 }

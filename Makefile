@@ -1,0 +1,52 @@
+# Builds the module binaries into plugins/bin (one per module and
+# architecture) and the simulator into bin/; runs the tests and the demo.
+GO ?= go
+ARCHES := amd64 arm64
+API_MODULES := device_collection workload device authority_info
+TARGET_MODULES := tpm_ek_info
+MODULES := $(API_MODULES) $(TARGET_MODULES)
+PLUGIN_BIN := plugins/bin
+GOFLAGS_BUILD := -trimpath -ldflags "-s -w -buildid="
+
+.PHONY: all build modules sim test unit e2e demo bench clean collection
+
+all: build
+
+build: modules sim
+	@echo "built binaries:"
+	@for f in $(PLUGIN_BIN)/* bin/smallstep-sim; do \
+	  printf '  %-40s %8d bytes (%s MiB)\n' "$$f" "$$(stat -c %s $$f)" "$$(awk "BEGIN{printf \"%.2f\", $$(stat -c %s $$f)/1048576}")"; \
+	done
+
+modules:
+	@mkdir -p $(PLUGIN_BIN)
+	@for m in $(MODULES); do for a in $(ARCHES); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build $(GOFLAGS_BUILD) -o $(PLUGIN_BIN)/$${m}_linux_$$a ./modules-src/cmd/$$m || exit 1; \
+	done; done
+
+sim:
+	@mkdir -p bin
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o bin/smallstep-sim ./modules-src/cmd/smallstep-sim
+
+# The README's test command: Go unit tests, then end-to-end tests through
+# ansible-playbook against the simulator and software TPMs.
+test: build unit e2e
+
+unit:
+	$(GO) vet ./modules-src/...
+	$(GO) test -race -count=1 ./modules-src/...
+
+e2e:
+	tests/e2e/run.sh
+
+demo: build
+	playbooks/demo.sh
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./modules-src/...
+
+collection: build
+	ansible-galaxy collection build --force --output-path build/
+
+clean:
+	rm -rf $(PLUGIN_BIN) bin build
