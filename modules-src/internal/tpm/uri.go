@@ -1,0 +1,74 @@
+package tpm
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// URIPrefix starts every TPM device ID: the EK's permanent identifier as
+// Smallstep and the ACME device-attest-01 "tpm" format spell it.
+const URIPrefix = "urn:ek:sha256:"
+
+// FingerprintPrefix starts every EK fingerprint.
+const FingerprintPrefix = "sha256:"
+
+// KeyIDs returns both identifiers of an EK public key, derived from one
+// SHA-256 digest over the key's PKIX (SubjectPublicKeyInfo) DER encoding:
+// the fingerprint "sha256:<hex>" and the device ID
+// "urn:ek:sha256:<standard base64 with padding>".
+//
+// The key is re-encoded rather than hashed as found, so that a key read from
+// a certificate and the same key read from the TPM give the same ID even when
+// the certificate spells its SubjectPublicKeyInfo differently.
+func KeyIDs(pub crypto.PublicKey) (fingerprint, uri string, err error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", "", fmt.Errorf("encoding the EK public key as PKIX: %w", err)
+	}
+	sum := sha256.Sum256(der)
+	return FingerprintPrefix + hex.EncodeToString(sum[:]),
+		URIPrefix + base64.StdEncoding.EncodeToString(sum[:]), nil
+}
+
+// URIFromPublicKey returns the device ID ("urn:ek:sha256:...") of an EK
+// public key; see KeyIDs.
+func URIFromPublicKey(pub crypto.PublicKey) (string, error) {
+	_, uri, err := KeyIDs(pub)
+	return uri, err
+}
+
+// ParseURI checks that s is a well-formed TPM device ID: "urn:ek:sha256:"
+// followed by the standard base64 encoding, with padding, of exactly 32
+// bytes. It says what is wrong so that a caller can reject a typo before
+// sending it to the API.
+func ParseURI(s string) error {
+	enc, ok := strings.CutPrefix(s, URIPrefix)
+	if !ok {
+		return fmt.Errorf("TPM device ID %q must start with %q", s, URIPrefix)
+	}
+	// The decoder skips CR and LF, which have no place in an ID.
+	if strings.ContainsAny(enc, "\r\n") {
+		return fmt.Errorf("TPM device ID %q contains a line break", s)
+	}
+	// Strict rejects non-canonical trailing bits, so each digest has exactly
+	// one spelling and IDs can be compared as strings.
+	sum, err := base64.StdEncoding.Strict().DecodeString(enc)
+	if err != nil {
+		return fmt.Errorf("TPM device ID %q: %q is not standard base64 with padding: %w", s, enc, err)
+	}
+	if len(sum) != sha256.Size {
+		// 64 hex digits are valid base64 too: the likeliest mix-up is a
+		// fingerprint pasted in place of the ID.
+		if raw, err := hex.DecodeString(enc); err == nil && len(raw) == sha256.Size {
+			return fmt.Errorf("TPM device ID %q has the digest in hex; the ID spells it in base64 (%s%s)",
+				s, URIPrefix, base64.StdEncoding.EncodeToString(raw))
+		}
+		return fmt.Errorf("TPM device ID %q: decodes to %d bytes, want %d (a SHA-256 digest)", s, len(sum), sha256.Size)
+	}
+	return nil
+}
