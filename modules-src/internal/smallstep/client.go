@@ -45,6 +45,11 @@ func New(p ansible.Params) (*Client, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("api_url %q is not a valid http(s) URL such as %s", raw, DefaultURL)
 	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// Request paths are appended to the URL: a query or fragment would
+		// swallow them and send every request to the base URL itself.
+		return nil, fmt.Errorf("api_url %q must not hold a query or fragment; give the API's base URL such as %s", raw, DefaultURL)
+	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	token := p.Str("api_token")
 	if token == "" || strings.ContainsAny(token, " \t\r\n") {
@@ -119,6 +124,8 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// RequestID is the server's X-Request-Id, else the one the client sent.
+	RequestID string
 }
 
 // Do sends one request. path is built with Path; body, when not nil, is sent
@@ -156,20 +163,20 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &APIError{Method: method, Path: path, RequestID: reqID, Message: transportMessage(err, c.base.Host)}
+		return nil, &APIError{Method: method, Path: path, RequestID: reqID, Message: c.redact(transportMessage(err, c.base.Host))}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: "reading the response failed: " + err.Error()}
+		return nil, &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: c.redact("reading the response failed: " + err.Error())}
 	}
 	if id := resp.Header.Get("X-Request-Id"); id != "" {
 		reqID = id
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: serverMessage(data)}
+		return nil, &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: c.redact(serverMessage(data))}
 	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, RequestID: reqID}, nil
 }
 
 // JSON sends a request and decodes a JSON answer into out (when not nil).
@@ -179,10 +186,16 @@ func (c *Client) JSON(ctx context.Context, method, path string, query url.Values
 		return resp, err
 	}
 	if err := json.Unmarshal(resp.Body, out); err != nil {
-		return resp, &APIError{Method: method, Path: path, Status: resp.Status, RequestID: resp.Header.Get("X-Request-Id"),
+		return resp, &APIError{Method: method, Path: path, Status: resp.Status, RequestID: resp.RequestID,
 			Message: "the answer is not the JSON expected: " + err.Error()}
 	}
 	return resp, nil
+}
+
+// redact hides the token in text that came from elsewhere, such as a proxy
+// that echoes the request's headers in its error page.
+func (c *Client) redact(s string) string {
+	return strings.ReplaceAll(s, c.token, ansible.Mask)
 }
 
 func newRequestID() string {

@@ -28,7 +28,7 @@ func List(ctx context.Context, c *Client, path string, fn func(page json.RawMess
 			return err
 		}
 		if err := fn(resp.Body); err != nil {
-			return &APIError{Method: http.MethodGet, Path: path, Status: resp.Status, RequestID: resp.Header.Get("X-Request-Id"),
+			return &APIError{Method: http.MethodGet, Path: path, Status: resp.Status, RequestID: resp.RequestID,
 				Message: "the answer is not the JSON list expected: " + err.Error()}
 		}
 		next := resp.Header.Get("X-Next-Cursor")
