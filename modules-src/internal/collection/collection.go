@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
 	"github.com/stepfleet/smallstep/modules-src/internal/shape"
@@ -127,6 +126,9 @@ func Run(m *ansible.Module) error {
 	}
 	var saved map[string]any
 	if _, err := c.JSON(ctx, http.MethodPut, path, nil, desired, &saved); err != nil {
+		if refused(err) {
+			m.SetChanged(false)
+		}
 		return err
 	}
 	m.Set("device_collection", view(comparable(saved)))
@@ -182,12 +184,12 @@ func comparable(obj map[string]any) map[string]any {
 	if obj == nil {
 		return nil
 	}
-	obj = shape.Drop(obj, "adminEmails")
-	dt, _ := obj["deviceType"].(string)
+	n, _ := shape.Normalize(shape.Drop(obj, "adminEmails"), setFields...).(map[string]any)
+	// Defaults after normalising: the server fills in an empty value too.
+	dt, _ := n["deviceType"].(string)
 	if defaults, ok := serverDefaults[dt]; ok {
-		obj = shape.WithDefaults(obj, map[string]any{"deviceTypeConfiguration": defaults})
+		n = shape.WithDefaults(n, map[string]any{"deviceTypeConfiguration": defaults})
 	}
-	n, _ := shape.Normalize(obj, setFields...).(map[string]any)
 	return n
 }
 
@@ -233,12 +235,19 @@ func remove(ctx context.Context, m *ansible.Module, c *smallstep.Client, slug st
 		q = url.Values{"purge": {"true"}}
 	}
 	_, err := c.Do(ctx, http.MethodDelete, smallstep.Path("device-collections", slug), q, nil)
-	if smallstep.StatusOf(err) == http.StatusUnprocessableEntity {
+	if refused(err) {
 		m.SetChanged(false)
-		return fmt.Errorf("%s (%v)", notEmpty(slug), strings.TrimSpace(err.Error()))
+	}
+	if smallstep.StatusOf(err) == http.StatusUnprocessableEntity {
+		// Wrapped, so the result keeps the structured failure too.
+		return fmt.Errorf("%s (%w)", notEmpty(slug), err)
 	}
 	return err
 }
+
+// refused reports whether the server answered a write with an error status,
+// so nothing changed; after a transport error the write may have happened.
+func refused(err error) bool { return smallstep.StatusOf(err) >= 400 }
 
 func notEmpty(slug string) error {
 	return fmt.Errorf("device collection %q still holds devices or workloads; set purge: true to delete them with it, or remove them first", slug)
