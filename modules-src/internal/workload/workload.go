@@ -145,6 +145,9 @@ func Run(m *ansible.Module) error {
 			return nil
 		}
 		_, err := c.Do(ctx, http.MethodDelete, path, nil, nil)
+		if refused(err) {
+			m.SetChanged(false)
+		}
 		return err
 	}
 
@@ -168,11 +171,18 @@ func Run(m *ansible.Module) error {
 	}
 	var saved map[string]any
 	if _, err := c.JSON(ctx, http.MethodPut, path, nil, desired, &saved); err != nil {
+		if refused(err) {
+			m.SetChanged(false)
+		}
 		return err
 	}
 	m.Set("workload", view(comparable(saved)))
 	return nil
 }
+
+// refused reports whether the server answered a write with an error status,
+// so nothing changed; after a transport error the write may have happened.
+func refused(err error) bool { return smallstep.StatusOf(err) >= 400 }
 
 // desiredBody builds the PUT body from the options, checking the values
 // the spec cannot (mode, duration) before any request.
