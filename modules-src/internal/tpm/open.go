@@ -214,24 +214,40 @@ func (s *streamTPM) probe() error {
 }
 
 func (s *streamTPM) dial() (net.Conn, error) {
-	conn, err := net.DialTimeout(s.network, s.address, dialTimeout)
-	if err == nil {
-		return conn, nil
+	deadline := time.Now().Add(dialTimeout)
+	for {
+		conn, err := net.DialTimeout(s.network, s.address, dialTimeout)
+		if err == nil {
+			return conn, nil
+		}
+		// swtpm serves one connection at a time from a short queue, and
+		// Linux refuses a Unix socket connect to a full queue with EAGAIN at
+		// once instead of waiting; so the waiting happens here.
+		if errors.Is(err, syscall.EAGAIN) && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		return nil, s.dialError(err)
 	}
+}
+
+func (s *streamTPM) dialError(err error) error {
 	var ne net.Error
 	switch {
+	case errors.Is(err, syscall.EAGAIN):
+		return &openError{fmt.Sprintf("TPM socket %s stayed busy for %s: swtpm serves one client at a time and another one holds it", s.address, dialTimeout), err}
 	case errors.Is(err, syscall.ECONNREFUSED) && s.network == "unix":
-		return nil, &openError{fmt.Sprintf("nothing is listening on TPM socket %s (stale socket of a stopped swtpm?); start swtpm or fix tpm_path", s.address), err}
+		return &openError{fmt.Sprintf("nothing is listening on TPM socket %s (stale socket of a stopped swtpm?); start swtpm or fix tpm_path", s.address), err}
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return nil, &openError{fmt.Sprintf("connection refused by TPM at %s; start swtpm (swtpm socket --tpm2 --server type=tcp,port=...) or fix tpm_path", s.address), err}
+		return &openError{fmt.Sprintf("connection refused by TPM at %s; start swtpm (swtpm socket --tpm2 --server type=tcp,port=...) or fix tpm_path", s.address), err}
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, &openError{fmt.Sprintf("TPM socket %s does not exist; start swtpm or fix tpm_path", s.address), err}
+		return &openError{fmt.Sprintf("TPM socket %s does not exist; start swtpm or fix tpm_path", s.address), err}
 	case errors.Is(err, fs.ErrPermission):
-		return nil, &openError{fmt.Sprintf("permission denied connecting to TPM socket %s; run as the user that started swtpm or as root", s.address), err}
+		return &openError{fmt.Sprintf("permission denied connecting to TPM socket %s; run as the user that started swtpm or as root", s.address), err}
 	case errors.As(err, &ne) && ne.Timeout():
-		return nil, &openError{fmt.Sprintf("connecting to TPM at %s %s timed out after %s; check that swtpm is running and reachable", s.network, s.address, dialTimeout), err}
+		return &openError{fmt.Sprintf("connecting to TPM at %s %s timed out after %s; check that swtpm is running and reachable", s.network, s.address, dialTimeout), err}
 	default:
-		return nil, fmt.Errorf("connecting to TPM at %s %s: %w", s.network, s.address, err)
+		return fmt.Errorf("connecting to TPM at %s %s: %w", s.network, s.address, err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -197,6 +198,30 @@ func TestStreamTPM(t *testing.T) {
 		_, err = tpm.Send(cmd)
 		require.ErrorContains(t, err, "invalid response size 4294967295")
 	})
+}
+
+// TestUnixSocketBusy fills a Unix socket's accept queue, as a swtpm serving
+// another client does: connecting waits up to the dial timeout, then says so.
+func TestUnixSocketBusy(t *testing.T) {
+	saved := dialTimeout
+	dialTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { dialTimeout = saved })
+
+	sock := filepath.Join(shortTempDir(t), "busy.sock")
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Close(fd) })
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrUnix{Name: sock}))
+	// A backlog of 0 queues one connection; nobody ever accepts it.
+	require.NoError(t, syscall.Listen(fd, 0))
+
+	tpm, _, err := Open("unix:" + sock) // its probe takes the one place
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = tpm.Send([]byte{0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x7a})
+	require.EqualError(t, err, "TPM socket "+sock+" stayed busy for 200ms: swtpm serves one client at a time and another one holds it")
+	require.ErrorIs(t, err, syscall.EAGAIN)
+	require.Less(t, time.Since(start), 2*time.Second)
 }
 
 func TestOpenErrorUnwraps(t *testing.T) {
