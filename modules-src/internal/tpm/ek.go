@@ -292,6 +292,8 @@ func (r *ekReader) lowRange(s lowRangeEK) {
 	case certEK != nil:
 		certEK.VerifiedBy = tpmEK.Source
 		r.add(*certEK)
+	case errors.Is(err, errAlgorithmUnsupported):
+		// Not every TPM implements ECC; that is no news worth a warning.
 	case err != nil:
 		r.warnf("no %s EK: %v", s.label, err)
 	case !r.seen[tpmEK.Fingerprint]:
@@ -358,6 +360,10 @@ func (r *ekReader) certEK(idx tpm2.TPMHandle) (*EK, error) {
 	return &e, nil
 }
 
+// errAlgorithmUnsupported means the TPM does not implement an EK type's
+// algorithm or curve.
+var errAlgorithmUnsupported = errors.New("the TPM does not support this key type")
+
 // recreate creates the EK from its template with TPM2_CreatePrimary in the
 // endorsement hierarchy (TPM 2.0 Part 3, section 24.1) and flushes it
 // (section 28.4) before returning, so no transient object is left behind.
@@ -373,6 +379,9 @@ func (r *ekReader) recreate(s lowRangeEK) (*EK, error) {
 		InPublic:      tpm2.New2B(tpl),
 	}.Execute(r.t)
 	if err != nil {
+		if errors.Is(err, tpm2.TPMRCAsymmetric) || errors.Is(err, tpm2.TPMRCCurve) {
+			return nil, fmt.Errorf("%w: creating the %s EK: %w", errAlgorithmUnsupported, s.label, err)
+		}
 		hint := ""
 		switch {
 		case errors.Is(err, tpm2.TPMRCBadAuth), errors.Is(err, tpm2.TPMRCAuthFail):

@@ -10,6 +10,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -471,4 +472,56 @@ func TestSwtpmScript(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 	_, _, err = Open("unix:" + sock)
 	require.ErrorContains(t, err, "does not exist")
+}
+
+// failingCreatePrimary passes commands to a TPM but answers the n-th
+// TPM2_CreatePrimary (every one when n is 0) with a TPM error code, as a TPM
+// without ECC or with an endorsement password would.
+type failingCreatePrimary struct {
+	transport.TPM
+	n, seen int
+	rc      uint32
+}
+
+func (f *failingCreatePrimary) Send(cmd []byte) ([]byte, error) {
+	if len(cmd) >= 10 && binary.BigEndian.Uint32(cmd[6:10]) == uint32(tpm2.TPMCCCreatePrimary) {
+		f.seen++
+		if f.n == 0 || f.seen == f.n {
+			rsp := []byte{0x80, 0x01, 0, 0, 0, 10, 0, 0, 0, 0}
+			binary.BigEndian.PutUint32(rsp[6:10], f.rc)
+			return rsp, nil
+		}
+	}
+	return f.TPM.Send(cmd)
+}
+
+func TestSWTPMCreatePrimaryFailures(t *testing.T) {
+	inst := startSWTPM(t, swtpmOptions{})
+	tpm := inst.open(t)
+
+	t.Run("no ECC is not worth a warning", func(t *testing.T) {
+		// The second CreatePrimary is the ECC P-256 EK.
+		report, err := ReadEKs(&failingCreatePrimary{TPM: tpm, n: 2, rc: uint32(tpm2.TPMRCCurve)})
+		require.NoError(t, err)
+		require.Empty(t, report.Warnings)
+		require.Len(t, report.EKs, 1)
+		require.Equal(t, "rsa2048", report.EKs[0].Kind())
+	})
+
+	t.Run("endorsement password", func(t *testing.T) {
+		// TPM_RC_AUTH_FAIL for session 1.
+		report, err := ReadEKs(&failingCreatePrimary{TPM: tpm, n: 1, rc: 0x98E})
+		require.NoError(t, err)
+		require.Len(t, report.Warnings, 1)
+		require.Contains(t, report.Warnings[0], "no RSA 2048 EK: creating the RSA 2048 EK from its template failed (the endorsement hierarchy has a password): TPM_RC_AUTH_FAIL")
+		require.Equal(t, "ecc-p256", selectEK(t, report, "").Kind())
+		require.Equal(t, report.EKs[0].URI, report.EKURI)
+	})
+
+	t.Run("no EK at all is an error", func(t *testing.T) {
+		_, err := ReadEKs(&failingCreatePrimary{TPM: tpm, rc: 0x98E})
+		require.ErrorContains(t, err, "found no endorsement key: no RSA 2048 EK: ")
+		require.ErrorContains(t, err, "; no ECC P-256 EK: ")
+	})
+	require.Empty(t, transients(t, tpm))
 }
