@@ -69,6 +69,9 @@ func Run(m *ansible.Module) error {
 			return nil
 		}
 		_, err := c.Do(ctx, http.MethodDelete, path, nil, nil)
+		if refused(err) {
+			m.SetChanged(false)
+		}
 		return err
 	}
 
@@ -108,12 +111,18 @@ func Run(m *ansible.Module) error {
 	}
 	var saved map[string]any
 	if _, err := c.JSON(ctx, http.MethodPut, path, nil, map[string]any{"data": body}, &saved); err != nil {
-		m.SetChanged(false)
+		if refused(err) {
+			m.SetChanged(false)
+		}
 		return err
 	}
 	m.Set("device", view(saved))
 	return nil
 }
+
+// refused reports whether the server answered a write with an error status,
+// so nothing changed; after a transport error the write may have happened.
+func refused(err error) bool { return smallstep.StatusOf(err) >= 400 }
 
 // userData is the device's data without the server's own keys.
 func userData(data map[string]any) map[string]any {
