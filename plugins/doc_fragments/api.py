@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, stepfleet team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options shared by every module that talks to the Smallstep API.
+
+The Go side declares the same options once, in
+modules-src/internal/smallstep/options.go; tests/docs/check_docs.py keeps the
+two in step.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+options:
+  api_url:
+    description:
+      - Base URL of the Smallstep API, without a trailing slash.
+      - If not set, the value of the C(SMALLSTEP_API_URL) environment variable
+        is used, and if that is not set either, the default.
+      - The environment is read where the module runs. API modules usually
+        run on the controller (C(delegate_to=localhost) or a play on
+        C(localhost)).
+    type: str
+    default: https://gateway.smallstep.com/api
+  api_token:
+    description:
+      - Smallstep API token, sent as a bearer token in the C(Authorization)
+        header. Create one in the Smallstep dashboard under team settings.
+      - This is a secret. The module itself masks the value in everything it
+        returns (messages, diff, returned objects), because Ansible does not
+        apply C(no_log) to binary modules. Keep it in Ansible Vault or in the
+        environment, and prefer setting it once with C(module_defaults) for
+        C(group/stepfleet.smallstep.api).
+      - If not set, the value of the C(SMALLSTEP_API_TOKEN) environment
+        variable is used; one of the two is required.
+    type: str
+    required: true
+  api_version:
+    description:
+      - API version the module asks for, sent as the
+        C(X-Smallstep-Api-Version) header.
+      - The modules are written against this version's request and response
+        bodies; change it only if you know the bodies are the same.
+    type: str
+    default: '2023-03-01'
+  validate_certs:
+    description:
+      - Whether to verify the API's TLS certificate.
+      - Set to C(false) only for a test endpoint; the token is sent either way.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of the certificate authorities that the API's TLS
+        certificate is checked against, instead of the system's trust store.
+      - The file is read where the module runs.
+    type: path
+  timeout:
+    description:
+      - Timeout of each HTTP request to the API, in seconds.
+    type: int
+    default: 30
+'''
