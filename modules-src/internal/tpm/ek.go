@@ -157,6 +157,11 @@ var highRangeCerts = []tpm2.TPMHandle{0x01C00012, 0x01C00014, 0x01C00016, 0x01C0
 // keys readable become warnings; an error means no EK could be read.
 func ReadEKs(t transport.TPM) (*Report, error) {
 	chunk, err := nvBufferMax(t)
+	if errors.Is(err, tpm2.TPMRCInitialize) {
+		// The first command a TPM gets after power-on must be TPM2_Startup;
+		// firmware sends it, swtpm does only when told to.
+		return nil, fmt.Errorf("the TPM has not been started (no TPM2_Startup); for swtpm add --flags not-need-init,startup-clear: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}

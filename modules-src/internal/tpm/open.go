@@ -40,7 +40,7 @@ var defaultDevices = [2]string{DeviceRM, DeviceRaw}
 // more room than the connect.
 var (
 	dialTimeout = 3 * time.Second
-	ioTimeout   = 15 * time.Second
+	ioTimeout   = 10 * time.Second
 )
 
 // Open connects to the TPM named by path and returns the connection and the

@@ -29,6 +29,8 @@ import (
 type swtpmOptions struct {
 	certs bool // manufacture with EKs and EK certificates
 	tcp   bool // serve on a TCP port instead of a Unix socket
+	// noStartup leaves out TPM2_Startup, as a TPM before firmware ran.
+	noStartup bool
 }
 
 type swtpmInstance struct {
@@ -92,9 +94,12 @@ func startSWTPM(t *testing.T, opts swtpmOptions) *swtpmInstance {
 			inst.path = fmt.Sprintf("tcp:127.0.0.1:%d", inst.port)
 		}
 		log := filepath.Join(dir, "swtpm.log")
+		flags := "not-need-init,startup-clear"
+		if opts.noStartup {
+			flags = "not-need-init"
+		}
 		cmd := exec.Command("swtpm", "socket", "--tpm2", "--tpmstate", "dir="+state,
-			"--server", server, "--ctrl", ctrl, "--flags", "not-need-init,startup-clear",
-			"--log", "file="+log)
+			"--server", server, "--ctrl", ctrl, "--flags", flags, "--log", "file="+log)
 		require.NoError(t, cmd.Start())
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); close(exited) }()
@@ -430,6 +435,12 @@ func TestSWTPMGoneFailsFast(t *testing.T) {
 	require.Less(t, time.Since(start), time.Second)
 	// SIGKILL leaves the socket file behind.
 	require.ErrorContains(t, err, "nothing is listening on TPM socket "+sock+" (stale socket of a stopped swtpm?); start swtpm or fix tpm_path")
+}
+
+func TestSWTPMNotStarted(t *testing.T) {
+	inst := startSWTPM(t, swtpmOptions{noStartup: true})
+	_, err := ReadEKs(inst.open(t))
+	require.ErrorContains(t, err, "the TPM has not been started (no TPM2_Startup); for swtpm add --flags not-need-init,startup-clear: reading TPM_PT_NV_BUFFER_MAX: TPM_RC_INITIALIZE")
 }
 
 // TestSwtpmScript runs tests/lib/swtpm.sh the way the demo does.
