@@ -74,7 +74,8 @@ func (f *fakeAPI) stored(path string) any {
 	return f.objects["/api"+path]
 }
 
-// on makes "METHOD path" (path below /api, without the query) answer r.
+// on makes "METHOD path" answer r. path is below /api, with or without a
+// query; one with the query wins.
 func (f *fakeAPI) on(method, path string, r reply) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -118,7 +119,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, seen{Method: r.Method, Path: path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: string(body)})
 	w.Header().Set("Content-Type", "application/json")
-	if rep, ok := f.replies[r.Method+" "+path]; ok {
+	rep, ok := f.replies[r.Method+" "+r.RequestURI]
+	if !ok {
+		rep, ok = f.replies[r.Method+" "+path]
+	}
+	if ok {
 		for k, v := range rep.Header {
 			w.Header().Set(k, v)
 		}
