@@ -168,7 +168,7 @@ pass "setup: simulator listening at $SMALLSTEP_API_URL"
 
 E2E_WRONG_TOKEN="wrong-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 HOSTS=(tpm-host-1 tpm-host-2 tpm-host-3)
-declare -A TPM_PATH EK_URI EK_HEX
+declare -A TPM_PATH EK_URI EK_HEX EK_P384
 for h in "${HOSTS[@]}"; do
 	sock=$("$ROOT/tests/lib/swtpm.sh" start "$WORK/tpm" "$h" 2>"$WORK/logs/swtpm-$h.log") || {
 		fail "setup: swtpm for $h" "$(tail -n 3 "$WORK/logs/swtpm-$h.log")"
@@ -176,7 +176,7 @@ for h in "${HOSTS[@]}"; do
 		exit 1
 	}
 	TPM_PATH[$h]="unix:$sock"
-	read -r uri hex < <("$ROOT/tests/e2e/lib/ek-uri.sh" "$WORK/tpm/$h/state" "$WORK/ek/$h" 2>"$WORK/logs/ek-$h.log") || true
+	read -r uri hex p384 < <("$ROOT/tests/e2e/lib/ek-uri.sh" "$WORK/tpm/$h/state" "$WORK/ek/$h" 2>"$WORK/logs/ek-$h.log") || true
 	if [[ ${uri:-} != urn:ek:sha256:* ]]; then
 		fail "setup: independent EK URI for $h" "$(tail -n 3 "$WORK/logs/ek-$h.log")"
 		summary
@@ -184,7 +184,8 @@ for h in "${HOSTS[@]}"; do
 	fi
 	EK_URI[$h]=$uri
 	EK_HEX[$h]=$hex
-	uri= hex=
+	EK_P384[$h]=$p384
+	uri= hex= p384=
 done
 pass "setup: ${#HOSTS[@]} swtpm TPMs, EK URIs from tpm2_createek and the NV EK certificate agree"
 
@@ -198,7 +199,7 @@ pass "setup: stand-in step-agent package in a local apt repository"
 # Variables every playbook gets (-e @e2e.json), and the inventory of the
 # swtpm-backed hosts: all are this machine, over the local connection.
 for h in "${HOSTS[@]}"; do
-	printf '%s\t%s\t%s\t%s\n' "$h" "${TPM_PATH[$h]}" "${EK_URI[$h]}" "${EK_HEX[$h]}"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$h" "${TPM_PATH[$h]}" "${EK_URI[$h]}" "${EK_HEX[$h]}" "${EK_P384[$h]}"
 done >"$WORK/tpms.tsv"
 /usr/bin/python3 - "$WORK" "$ROOT" "$SMALLSTEP_API_URL" "$SIM_DIR/auth.header" "$E2E_WRONG_TOKEN" \
 	"$AGENT_REPO_LINE" "$AGENT_WAS_INSTALLED" <<'PY'
@@ -207,8 +208,8 @@ work, root, url, header, wrong, repo, agent_was_installed = sys.argv[1:8]
 tpm = {}
 with open(work + '/tpms.tsv') as f:
     for line in f:
-        host, path, uri, hexfp = line.rstrip('\n').split('\t')
-        tpm[host] = {'tpm_path': path, 'uri': uri, 'hex': hexfp}
+        host, path, uri, hexfp, p384 = line.rstrip('\n').split('\t')
+        tpm[host] = {'tpm_path': path, 'uri': uri, 'hex': hexfp, 'p384_uri': '' if p384 == '-' else p384}
 local = {'ansible_connection': 'local', 'ansible_python_interpreter': '/usr/bin/python3'}
 with open(work + '/e2e.json', 'w') as f:
     json.dump({
@@ -224,7 +225,8 @@ with open(work + '/e2e.json', 'w') as f:
 inv = {'all': {
     'hosts': {'localhost': dict(local)},
     'children': {'tpm_hosts': {'hosts': {
-        h: dict(local, e2e_tpm_path=v['tpm_path'], e2e_ek_uri=v['uri'], e2e_ek_hex=v['hex'])
+        h: dict(local, e2e_tpm_path=v['tpm_path'], e2e_ek_uri=v['uri'], e2e_ek_hex=v['hex'],
+                e2e_ek_p384_uri=v['p384_uri'])
         for h, v in tpm.items()}}},
 }}
 with open(work + '/inventory.json', 'w') as f:

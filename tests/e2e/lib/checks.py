@@ -67,8 +67,14 @@ def main(target, log, rc):
         else:
             results.setdefault(key, 'PASS')
 
+    # Checks in the order they ran, the hosts of each in name order.
+    order = {}
+    for name, _ in results:
+        order.setdefault(name, len(order))
+    keys = sorted(results, key=lambda k: (order[k[0]], k[1]))
     passed = failed = 0
-    for (name, host), res in results.items():
+    for name, host in keys:
+        res = results[(name, host)]
         print('%s %s: %s [%s]' % (res, target, name, host))
         if res == 'PASS':
             passed += 1

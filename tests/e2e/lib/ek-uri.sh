@@ -6,7 +6,10 @@
 #   - recreated from the TCG default template: tpm2_createek -G rsa
 #   - from the EK certificate in NV 0x01C00002: tpm2_nvread + openssl x509
 # Both public keys are hashed as DER SubjectPublicKeyInfo with openssl. It
-# fails unless both agree, then prints "urn:ek:sha256:<base64> <sha256 hex>".
+# fails unless both agree, then prints one line:
+#   urn:ek:sha256:<base64> <sha256 hex> urn:ek:sha256:<base64 of ECC P-384>
+# the last from the ECC P-384 EK certificate swtpm_setup writes at NV
+# 0x01C00016 ("-" when there is none).
 set -euo pipefail
 
 die() {
@@ -56,6 +59,11 @@ export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
 	tpm2_flushcontext -t
 	tpm2_nvread 0x1c00002 -C o -o "$work/ek-cert.der"
 } >"$work/tpm2-tools.log" 2>&1 || die "tpm2-tools failed; see $work/tpm2-tools.log"
+p384=-
+if tpm2_nvread 0x1c00016 -C o -o "$work/ek-p384-cert.der" >>"$work/tpm2-tools.log" 2>&1; then
+	openssl x509 -inform DER -in "$work/ek-p384-cert.der" -noout -pubkey >"$work/ek-p384-pub.pem" ||
+		die "the NV ECC P-384 EK certificate does not parse"
+fi
 openssl x509 -inform DER -in "$work/ek-cert.der" -noout -pubkey >"$work/ek-cert-pub.pem" ||
 	die "the NV EK certificate does not parse"
 
@@ -64,4 +72,5 @@ a=$(digest "$work/ek-template.pem" | base64 -w0)
 b=$(digest "$work/ek-cert-pub.pem" | base64 -w0)
 [[ $a == "$b" ]] || die "the recreated EK ($a) and the certified EK ($b) differ"
 hex=$(digest "$work/ek-template.pem" | od -An -tx1 | tr -d ' \n')
-echo "urn:ek:sha256:$a $hex"
+[[ -s $work/ek-p384-pub.pem ]] && p384=urn:ek:sha256:$(digest "$work/ek-p384-pub.pem" | base64 -w0)
+echo "urn:ek:sha256:$a $hex $p384"
