@@ -6,6 +6,7 @@ package tpm
 // with a reason when swtpm is not installed.
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -418,6 +419,63 @@ func TestSWTPMCrossCheck(t *testing.T) {
 	require.Equal(t, opensslURI(t, file("ecc.pem")), p256.URI, "tpm2_createek -G ecc")
 	require.Equal(t, opensslURI(t, file("p384.pem")), p384.URI, "tpm2_readpublic -c 0x81010016")
 	t.Logf("cross-checked rsa2048 %s, ecc-p256 %s, ecc-p384 %s", rsa.URI, p256.URI, p384.URI)
+}
+
+// TestSWTPMNVTemplateAndNonce provisions EK templates and nonces in NV, as
+// some manufacturers do, and checks the recreated EKs against
+// tpm2_createprimary given the same template with the nonce, zero-padded,
+// as its unique data. (tpm2_createek --template would be the obvious
+// witness, but tpm2-tools 5.4 copies the nonce pointer instead of the
+// nonce.)
+func TestSWTPMNVTemplateAndNonce(t *testing.T) {
+	requireTools(t, "tpm2_createprimary", "tpm2_readpublic", "tpm2_flushcontext", "openssl")
+	inst := startSWTPM(t, swtpmOptions{tcp: true})
+	tpm := inst.open(t)
+	defaults, err := ReadEKs(tpm)
+	require.NoError(t, err)
+
+	rsaNonce, eccNonce := []byte("stepfleet RSA nonce"), []byte("stepfleet ECC nonce")
+	defineNV(t, tpm, 0x01C00004, true, tpm2.Marshal(&tpm2.RSAEKTemplate))
+	defineNV(t, tpm, 0x01C00003, true, rsaNonce)
+	defineNV(t, tpm, 0x01C0000C, true, tpm2.Marshal(&tpm2.ECCEKTemplate))
+	defineNV(t, tpm, 0x01C0000B, true, eccNonce)
+	report, err := ReadEKs(tpm)
+	require.NoError(t, err)
+	require.Empty(t, report.Warnings)
+	require.Empty(t, transients(t, tpm))
+
+	work := t.TempDir()
+	policy := filepath.Join(work, "policy-a.bin")
+	require.NoError(t, os.WriteFile(policy, tpm2.RSAEKTemplate.AuthPolicy.Buffer, 0o600))
+	for _, tc := range []struct {
+		kind, alg, source string
+		unique            []byte // RSA: the modulus buffer; ECC: X then Y
+	}{
+		{"rsa2048", "rsa2048:aes128cfb", "template:nv:0x01c00004+nonce:nv:0x01c00003", append(rsaNonce, make([]byte, 256-len(rsaNonce))...)},
+		{"ecc-p256", "ecc256:aes128cfb", "template:nv:0x01c0000c+nonce:nv:0x01c0000b", append(eccNonce, make([]byte, 64-len(eccNonce))...)},
+	} {
+		e := selectEK(t, report, tc.kind)
+		require.Equal(t, tc.source, e.Source)
+		require.NotEqual(t, selectEK(t, defaults, tc.kind).URI, e.URI, "the nonce must change the key")
+
+		ctxPath, pemPath := filepath.Join(work, tc.kind+".ctx"), filepath.Join(work, tc.kind+".pem")
+		for _, args := range [][]string{
+			{"tpm2_createprimary", "-C", "e", "-g", "sha256", "-G", tc.alg,
+				"-a", "fixedtpm|fixedparent|sensitivedataorigin|adminwithpolicy|restricted|decrypt",
+				"-L", policy, "-u", "-", "-c", ctxPath},
+			{"tpm2_readpublic", "-c", ctxPath, "-f", "pem", "-o", pemPath},
+			{"tpm2_flushcontext", "-t"},
+		} {
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Env = append(os.Environ(), fmt.Sprintf("TPM2TOOLS_TCTI=swtpm:host=127.0.0.1,port=%d", inst.port))
+			if args[0] == "tpm2_createprimary" {
+				cmd.Stdin = bytes.NewReader(tc.unique)
+			}
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s: %s", strings.Join(args, " "), out)
+		}
+		require.Equal(t, opensslURI(t, pemPath), e.URI, "tpm2_createprimary -G %s -u <nonce>", tc.alg)
+	}
 }
 
 // TestSWTPMGoneFailsFast kills swtpm under an open connection: the next
