@@ -37,6 +37,9 @@ func Spec() *ansible.Spec {
 // Run is the module: register, update or remove the device.
 func Run(m *ansible.Module) error {
 	p := m.Params
+	if err := smallstep.CheckNonEmpty(p, "collection"); err != nil {
+		return err
+	}
 	id := p.Str("instance_id")
 	if err := deviceid.Check(p.Str("device_type"), id); err != nil {
 		return fmt.Errorf("instance_id: %v", err)

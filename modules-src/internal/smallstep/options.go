@@ -3,6 +3,9 @@
 package smallstep
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
 )
 
@@ -24,4 +27,16 @@ func ConnectionOptions() map[string]*ansible.Option {
 		"ca_path":        {Type: ansible.TypePath},
 		"timeout":        {Type: ansible.TypeInt, Default: DefaultTimeout},
 	}
+}
+
+// CheckNonEmpty fails for any of the named options that is set but empty
+// or only white space: an empty slug or ID would address the list endpoint
+// above the object instead of the object.
+func CheckNonEmpty(p ansible.Params, options ...string) error {
+	for _, o := range options {
+		if v, ok := p[o].(string); ok && strings.TrimSpace(v) == "" {
+			return fmt.Errorf("%s must not be empty", o)
+		}
+	}
+	return nil
 }

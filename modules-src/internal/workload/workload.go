@@ -104,6 +104,9 @@ func Spec() *ansible.Spec {
 // Run is the module: bring the workload to the desired state.
 func Run(m *ansible.Module) error {
 	p := m.Params
+	if err := smallstep.CheckNonEmpty(p, "collection", "slug"); err != nil {
+		return err
+	}
 	desired, err := desiredBody(p)
 	if err != nil {
 		return err
@@ -151,7 +154,7 @@ func Run(m *ansible.Module) error {
 		return err
 	}
 
-	if _, named := desired["displayName"]; !named {
+	if name, _ := desired["displayName"].(string); name == "" {
 		// Keep the name a workload already has; a new one is named by its slug.
 		desired["displayName"] = slug
 		if n, ok := current["displayName"].(string); ok {
