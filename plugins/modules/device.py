@@ -31,8 +31,9 @@ description:
     compared. It writes only when they differ. A second identical run
     reports C(changed=false) and sends no write.
   - In check mode it reads but never writes, and reports whether it would
-    change the device; it fails as the real run would when the collection
-    does not exist. In diff mode it shows the device before and after.
+    change the device. When the collection does not exist it reports the
+    change with a warning, since an earlier task of the play may create it;
+    a real run then fails. In diff mode it shows the device before and after.
 author:
   - stepfleet team (@stepfleet)
 options:

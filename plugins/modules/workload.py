@@ -34,7 +34,9 @@ description:
     change the workload. In diff mode it shows the workload before and
     after, with option-style (snake_case) keys.
   - The device collection must exist, except with C(state=absent), where a
-    missing collection means there is nothing to delete.
+    missing collection means there is nothing to delete, and in check mode,
+    where a missing collection is reported as a change with a warning, since
+    an earlier task of the play may create it.
 author:
   - stepfleet team (@stepfleet)
 options:

@@ -88,9 +88,13 @@ func Run(m *ansible.Module) error {
 		return nil
 	}
 	if current == nil {
-		// Check mode must fail as the real run would when the collection is missing.
 		if _, err := c.Do(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil); smallstep.IsNotFound(err) {
-			return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
+			if !m.CheckMode {
+				return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
+			}
+			// In check mode an earlier task of the play may be about to
+			// create the collection: report the change it would bring.
+			m.Warn(smallstep.PendingCollection, collection)
 		} else if err != nil {
 			return err
 		}

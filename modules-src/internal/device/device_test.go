@@ -2,6 +2,7 @@ package device
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -211,12 +212,12 @@ func TestCheckMode(t *testing.T) {
 			"after":  map[string]any{"id": ekURI, "data": map[string]any{"hostname": "b", "smallstep:host:id": "h"}},
 		}, res["diff"])
 	})
-	t.Run("missing collection fails as the real run would", func(t *testing.T) {
+	t.Run("missing collection is a change with a warning", func(t *testing.T) {
 		f := newFake(t)
 		res := apply(t, f, map[string]any{"collection": "nope", "_ansible_check_mode": true})
-		require.Equal(t, true, res["failed"])
-		require.Equal(t, false, res["changed"])
-		require.Equal(t, `device collection "nope" does not exist; create it first with stepfleet.smallstep.device_collection`, res["msg"])
+		require.Nil(t, res["failed"], res["msg"])
+		require.Equal(t, true, res["changed"])
+		require.Contains(t, fmt.Sprint(res["warnings"]), `device collection "nope" does not exist yet`)
 		require.Empty(t, f.writes())
 	})
 	t.Run("delete", func(t *testing.T) {

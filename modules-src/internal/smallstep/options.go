@@ -40,3 +40,7 @@ func CheckNonEmpty(p ansible.Params, options ...string) error {
 	}
 	return nil
 }
+
+// PendingCollection is the check-mode warning of modules whose device
+// collection does not exist yet.
+const PendingCollection = "device collection %q does not exist yet; check mode reports this change as if an earlier task created it, a real run fails unless one does"

@@ -130,7 +130,12 @@ func Run(m *ansible.Module) error {
 				m.SetDiff(map[string]any{}, map[string]any{})
 				return nil
 			}
-			return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
+			if !m.CheckMode {
+				return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
+			}
+			// In check mode an earlier task of the play may be about to
+			// create the collection: report the change it would bring.
+			m.Warn(smallstep.PendingCollection, collection)
 		} else if cerr != nil {
 			return cerr
 		}

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -276,14 +277,23 @@ func TestValidationNamesTheOption(t *testing.T) {
 }
 
 func TestMissingCollection(t *testing.T) {
-	for _, check := range []bool{false, true} {
-		f := newFake(t)
-		res := apply(t, f, map[string]any{"collection": "nope", "workload_type": "nginx", "_ansible_check_mode": check})
-		require.Equal(t, true, res["failed"])
-		require.Equal(t, false, res["changed"])
-		require.Equal(t, `device collection "nope" does not exist; create it first with stepfleet.smallstep.device_collection`, res["msg"])
-		require.Equal(t, []string{"GET /device-collections/nope/workloads/nginx", "GET /device-collections/nope"}, f.calls())
-	}
+	f := newFake(t)
+	res := apply(t, f, map[string]any{"collection": "nope", "workload_type": "nginx"})
+	require.Equal(t, true, res["failed"])
+	require.Equal(t, false, res["changed"])
+	require.Equal(t, `device collection "nope" does not exist; create it first with stepfleet.smallstep.device_collection`, res["msg"])
+	require.Equal(t, []string{"GET /device-collections/nope/workloads/nginx", "GET /device-collections/nope"}, f.calls())
+}
+
+// In check mode the collection may be created by an earlier task of the
+// play, so the workload is reported as a change, with a warning.
+func TestMissingCollectionInCheckMode(t *testing.T) {
+	f := newFake(t)
+	res := apply(t, f, map[string]any{"collection": "nope", "workload_type": "nginx", "_ansible_check_mode": true})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, true, res["changed"])
+	require.Contains(t, fmt.Sprint(res["warnings"]), `device collection "nope" does not exist yet`)
+	require.Empty(t, f.writes())
 }
 
 func TestCheckModeAndDiff(t *testing.T) {
