@@ -48,7 +48,7 @@ cleanup() {
 	sim_stop && info "simulator stopped"
 	"$ROOT/tests/lib/swtpm.sh" stopall "$WORK/tpm" >/dev/null 2>&1 && info "software TPMs stopped"
 	if [[ $AGENT_WAS_INSTALLED == no ]] && dpkg-query -W -f='${Version}' step-agent 2>/dev/null | grep -q -- '-test$'; then
-		dpkg -r step-agent >/dev/null 2>&1 && info "stand-in step-agent package removed"
+		dpkg --purge step-agent >/dev/null 2>&1 && info "stand-in step-agent package removed"
 	fi
 	local f
 	for f in /etc/apt/sources.list.d/*; do
@@ -71,7 +71,11 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+# A closed output pipe (demo.sh | head) must still run the clean-up.
+trap '' PIPE
 
 step "Starting the Smallstep API simulator"
 sim_start "$WORK/sim"

@@ -97,7 +97,7 @@ cleanup() {
 	sim_stop
 	"$ROOT/tests/lib/swtpm.sh" stopall "$WORK/tpm" >/dev/null 2>&1
 	if [[ $AGENT_WAS_INSTALLED == no ]] && dpkg-query -W -f='${Version}' step-agent 2>/dev/null | grep -q -- '-test$'; then
-		dpkg -r step-agent >/dev/null 2>&1
+		dpkg --purge step-agent >/dev/null 2>&1
 	fi
 	remove_apt_sources
 	if [[ ${E2E_KEEP:-0} == 1 ]]; then
@@ -108,7 +108,11 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+# A closed output pipe (demo.sh | head) must still run the clean-up.
+trap '' PIPE
 
 # --- Ansible ----------------------------------------------------------------
 mkdir -p "$WORK/collections/ansible_collections/stepfleet" "$WORK/ansible-local" "$WORK/ansible-remote"
@@ -239,6 +243,7 @@ INVENTORY="$WORK/inventory.json"
 for t in "${TARGETS[@]}"; do
 	note "$t"
 	if [[ -f $E2E/targets/$t/run.sh ]]; then
+		# Sourced: it uses the fixture above and the functions of this file.
 		# shellcheck source=/dev/null
 		source "$E2E/targets/$t/run.sh" || fail "$t: run.sh stopped with an error"
 	else
