@@ -72,9 +72,15 @@ fi
 WORK=$(mktemp -d /tmp/ss-e2e.XXXXXX)
 chmod 0755 "$WORK"
 mkdir -p "$WORK/logs"
+# A real step-agent on this machine is left alone (the main target then
+# skips the install path); a stand-in left by an interrupted run is removed.
 AGENT_WAS_INSTALLED=no
 if dpkg-query -W -f='${Status}' step-agent 2>/dev/null | grep -q '^install ok installed'; then
-	AGENT_WAS_INSTALLED=yes
+	if dpkg-query -W -f='${Version}' step-agent | grep -q -- '-test$'; then
+		dpkg --purge step-agent >/dev/null
+	else
+		AGENT_WAS_INSTALLED=yes
+	fi
 fi
 
 # shellcheck source=tests/lib/sim.sh
@@ -111,7 +117,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-# A closed output pipe (demo.sh | head) must still run the clean-up.
+# A closed output pipe (run.sh | head) must still run the clean-up.
 trap '' PIPE
 
 # --- Ansible ----------------------------------------------------------------
@@ -121,7 +127,6 @@ export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
 export ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 ANSIBLE_STDOUT_CALLBACK=default
 export ANSIBLE_LOCAL_TEMP="$WORK/ansible-local" ANSIBLE_REMOTE_TEMP="$WORK/ansible-remote"
 export ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0
-export ANSIBLE_DEPRECATION_WARNINGS=0 ANSIBLE_SYSTEM_WARNINGS=0
 # No ansible.cfg from the caller's directory or home changes what is tested.
 export ANSIBLE_CONFIG="$WORK/ansible.cfg"
 : >"$ANSIBLE_CONFIG"
