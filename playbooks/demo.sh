@@ -33,9 +33,16 @@ WORK=$(mktemp -d /tmp/ss-demo.XXXXXX)
 # apt's _apt user reads the local repository inside it.
 chmod 0755 "$WORK"
 mkdir -p "$WORK/logs"
+# A real step-agent on this machine is kept; a stand-in left by an
+# interrupted run is removed, so that this run installs its own.
 AGENT_WAS_INSTALLED=no
 if dpkg-query -W -f='${Status}' step-agent 2>/dev/null | grep -q '^install ok installed'; then
-	AGENT_WAS_INSTALLED=yes
+	if dpkg-query -W -f='${Version}' step-agent | grep -q -- '-test$'; then
+		dpkg --purge step-agent >/dev/null
+	else
+		AGENT_WAS_INSTALLED=yes
+		info "step-agent is already installed here: the role keeps it and the demo leaves it alone"
+	fi
 fi
 
 # shellcheck source=tests/lib/sim.sh
