@@ -1,5 +1,8 @@
 # Builds the module binaries into plugins/bin (one per module and
 # architecture) and the simulator into bin/; runs the tests and the demo.
+# Go lives at /usr/local/go on the machines we support; put it on PATH for
+# every recipe so that make works from a plain root shell.
+export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 ARCHES := amd64 arm64
 API_MODULES := device_collection workload device authority_info
@@ -8,9 +11,14 @@ MODULES := $(API_MODULES) $(TARGET_MODULES)
 PLUGIN_BIN := plugins/bin
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all build modules sim test unit e2e demo bench clean collection
+.PHONY: all deps build modules sim test unit e2e demo bench clean collection
 
 all: build
+
+# Installs the Debian packages and Go modules the build and tests need,
+# only those missing.
+deps:
+	scripts/install-deps.sh
 
 build: modules sim
 	@echo "built binaries:"
@@ -30,16 +38,18 @@ sim:
 
 # The README's test command: Go unit tests, then end-to-end tests through
 # ansible-playbook against the simulator and software TPMs.
-test: build unit e2e
+test: deps build unit e2e
 
 unit:
+	@test -z "$$(gofmt -l modules-src)" || { echo "gofmt would change:"; gofmt -l modules-src; exit 1; }
 	$(GO) vet ./modules-src/...
 	$(GO) test -race -count=1 ./modules-src/...
+	python3 tests/docs/check_docs.py
 
 e2e:
 	tests/e2e/run.sh
 
-demo: build
+demo: deps build
 	playbooks/demo.sh
 
 bench: build
