@@ -50,7 +50,8 @@ options:
   validate_certs:
     description:
       - Whether to verify the API's TLS certificate.
-      - Set to C(false) only for a test endpoint; the token is sent either way.
+      - Set to C(false) only for a test endpoint; the token is sent either way,
+        and the module warns that certificate checks are off.
     type: bool
     default: true
   ca_path:
@@ -64,4 +65,28 @@ options:
       - Timeout of each HTTP request to the API, in seconds.
     type: int
     default: 30
+  retries:
+    description:
+      - How many more times an idempotent request (GET, PUT, DELETE) is sent
+        when the API answers 429, 502, 503 or 504, or the connection is reset
+        or times out. Waits grow exponentially with jitter from half a second
+        up to ten seconds, and follow the server's C(Retry-After).
+      - Requests that create something each time (POST) are never repeated.
+      - When the last try fails, the message says how many tries were made.
+    type: int
+    default: 5
+  retry_timeout:
+    description:
+      - Time, in seconds, that all tries of one request may take together;
+        no retry starts that would end past it.
+    type: int
+    default: 120
+  allow_http:
+    description:
+      - Allow a plain C(http://) C(api_url) to a host other than this machine.
+      - Without it such a URL is refused, since the token would cross the
+        network unencrypted. Loopback addresses (the simulator) need no
+        opt-in.
+    type: bool
+    default: false
 '''

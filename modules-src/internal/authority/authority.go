@@ -19,7 +19,7 @@ func Spec() *ansible.Spec {
 
 // Run is the module: list authorities, report the agents one.
 func Run(m *ansible.Module) error {
-	c, err := smallstep.New(m.Params)
+	c, err := smallstep.Connect(m)
 	if err != nil {
 		return err
 	}

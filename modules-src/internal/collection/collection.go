@@ -95,7 +95,7 @@ func Run(m *ansible.Module) error {
 	if err := checkTypeOption(p); err != nil {
 		return err
 	}
-	c, err := smallstep.New(p)
+	c, err := smallstep.Connect(m)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func Run(m *ansible.Module) error {
 	if err := deviceid.Check(p.Str("device_type"), id); err != nil {
 		return fmt.Errorf("instance_id: %v", err)
 	}
-	c, err := smallstep.New(p)
+	c, err := smallstep.Connect(m)
 	if err != nil {
 		return err
 	}

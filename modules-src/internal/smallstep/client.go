@@ -6,15 +6,19 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
@@ -31,10 +35,19 @@ type Client struct {
 	token   string
 	version string
 	timeout time.Duration
-	http    Doer
+	// retries is how many times a failed idempotent request is repeated,
+	// retryTimeout the time all tries of one request may take.
+	retries      int
+	retryTimeout time.Duration
+	sleep        func(time.Duration)
+	http         Doer
 	// Writes counts the requests that may change state, for idempotency
-	// checks in tests.
-	Writes int
+	// checks in tests; Retries counts the repeated tries.
+	Writes  int
+	Retries int
+	// Warnings are things the user should know about the connection, such
+	// as certificate checks being off.
+	Warnings []string
 }
 
 // New checks the connection options up front, so that a bad URL or CA file
@@ -63,9 +76,28 @@ func New(p ansible.Params) (*Client, error) {
 	if timeout <= 0 {
 		return nil, fmt.Errorf("timeout must be a positive number of seconds, got %d", timeout)
 	}
+	// Absent only when a caller builds params by hand (tests): use defaults.
+	retries, retryTimeout := int64(DefaultRetries), int64(DefaultRetryTimeout)
+	if p.Has("retries") {
+		retries = p.Int("retries")
+	}
+	if p.Has("retry_timeout") {
+		retryTimeout = p.Int("retry_timeout")
+	}
+	if retries < 0 || retries > 100 {
+		return nil, fmt.Errorf("retries must be between 0 and 100, got %d", retries)
+	}
+	if retryTimeout <= 0 {
+		return nil, fmt.Errorf("retry_timeout must be a positive number of seconds, got %d", retryTimeout)
+	}
+	var warnings []string
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) && !p.Bool("allow_http") {
+		return nil, fmt.Errorf("api_url %s is plain http to a host that is not this machine: the token would cross the network unencrypted; use https, or set allow_http: true if you must", raw)
+	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if validate, ok := p["validate_certs"].(bool); ok && !validate {
+	if validate, ok := p["validate_certs"].(bool); ok && !validate && u.Scheme == "https" {
 		tlsConf.InsecureSkipVerify = true
+		warnings = append(warnings, "validate_certs is false: the API server's certificate is not checked, so anyone on the path can read the API token")
 	}
 	if ca := p.Str("ca_path"); ca != "" {
 		pem, err := os.ReadFile(ca)
@@ -81,13 +113,29 @@ func New(p ansible.Params) (*Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConf
 	return &Client{
-		base:    u,
-		token:   token,
-		version: version,
-		timeout: time.Duration(timeout) * time.Second,
-		http:    &http.Client{Transport: transport},
+		base:         u,
+		token:        token,
+		version:      version,
+		timeout:      time.Duration(timeout) * time.Second,
+		retries:      int(retries),
+		retryTimeout: time.Duration(retryTimeout) * time.Second,
+		sleep:        time.Sleep,
+		Warnings:     warnings,
+		http:         &http.Client{Transport: transport},
 	}, nil
 }
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithSleep replaces the wait between retries, for tests.
+func (c *Client) WithSleep(f func(time.Duration)) *Client { c.sleep = f; return c }
 
 // WithDoer replaces the HTTP client, for tests.
 func (c *Client) WithDoer(d Doer) *Client { c.http = d; return c }
@@ -129,25 +177,60 @@ type Response struct {
 }
 
 // Do sends one request. path is built with Path; body, when not nil, is sent
-// as JSON. Any status outside 2xx becomes an *APIError.
+// as JSON. Any status outside 2xx becomes an *APIError. Idempotent requests
+// (GET, PUT, DELETE) are retried on 429, 502, 503, 504, resets and
+// timeouts, with backoff, within the retries and retry_timeout options.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body any) (*Response, error) {
 	target := c.base.String() + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
-	var reader io.Reader
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, fmt.Errorf("cannot encode the request body: %v", err)
 		}
-		reader = bytes.NewReader(b)
+		payload = b
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		c.Writes++
+	}
+	deadline := time.Now().Add(c.retryTimeout)
+	for try := 1; ; try++ {
+		resp, retryAfter, err := c.once(ctx, method, path, target, payload)
+		if err == nil {
+			return resp, nil
+		}
+		var ae *APIError
+		if !errors.As(err, &ae) || !c.retryable(method, ae) || try > c.retries {
+			if ae != nil && try > 1 {
+				ae.Tries = try
+			}
+			return nil, err
+		}
+		wait := backoff(try, retryAfter)
+		if time.Now().Add(wait).After(deadline) {
+			ae.Tries = try
+			ae.Message += fmt.Sprintf("; gave up: the next try would pass retry_timeout (%s)", c.retryTimeout)
+			return nil, ae
+		}
+		c.Retries++
+		c.sleep(wait)
+	}
+}
+
+// once sends one try of a request; retryAfter is the server's Retry-After.
+func (c *Client) once(ctx context.Context, method, path, target string, payload []byte) (*Response, time.Duration, error) {
+	var reader io.Reader
+	if payload != nil {
+		reader = bytes.NewReader(payload)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, target, reader)
 	if err != nil {
-		return nil, fmt.Errorf("cannot build the request %s %s: %v", method, path, err)
+		return nil, 0, fmt.Errorf("cannot build the request %s %s: %v", method, path, err)
 	}
 	reqID := newRequestID()
 	req.Header.Set("Authorization", "Bearer "+c.token)
@@ -155,28 +238,84 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("X-Request-Id", reqID)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "stepfleet.smallstep-ansible")
-	if body != nil {
+	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if method != http.MethodGet && method != http.MethodHead {
-		c.Writes++
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &APIError{Method: method, Path: path, RequestID: reqID, Message: c.redact(transportMessage(err, c.base.Host))}
+		return nil, 0, &APIError{Method: method, Path: path, RequestID: reqID, Message: c.redact(transportMessage(err, c.base.Host)), transient: transientTransport(err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return nil, &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: c.redact("reading the response failed: " + err.Error())}
-	}
 	if id := resp.Header.Get("X-Request-Id"); id != "" {
 		reqID = id
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: c.redact(serverMessage(data))}
+	if err != nil {
+		return nil, 0, &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID,
+			Message: c.redact("reading the response failed: " + err.Error()), transient: true}
 	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, RequestID: reqID}, nil
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, retryAfter(resp.Header.Get("Retry-After")), &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: c.redact(serverMessage(data))}
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, RequestID: reqID}, 0, nil
+}
+
+// retryable says whether a failed try may be repeated: only requests whose
+// repetition cannot do more than the first would (POST may create twice),
+// and only for failures that say "try again later".
+func (c *Client) retryable(method string, e *APIError) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+	default:
+		return false
+	}
+	switch e.Status {
+	case 0:
+		return e.transient
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	// A body cut short on a 2xx is as transient as a reset.
+	return e.transient
+}
+
+// Backoff bounds: the first retry waits about baseDelay, each next one twice
+// as long, never more than maxDelay; a server's Retry-After wins.
+const (
+	baseDelay = 500 * time.Millisecond
+	maxDelay  = 10 * time.Second
+)
+
+// backoff is exponential with full jitter, so that many hosts retrying the
+// same gateway spread out instead of retrying in step.
+func backoff(try int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, time.Minute)
+	}
+	ceiling := baseDelay << min(try-1, 10)
+	if ceiling > maxDelay {
+		ceiling = maxDelay
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	jitter := time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(ceiling/2))
+	return ceiling/2 + jitter
+}
+
+// retryAfter reads Retry-After, in seconds or as an HTTP date.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
 }
 
 // JSON sends a request and decodes a JSON answer into out (when not nil).
@@ -218,6 +357,15 @@ func transportMessage(err error, host string) string {
 		return fmt.Sprintf("no answer from %s within the timeout; raise timeout or check the network", host)
 	}
 	return fmt.Sprintf("cannot reach %s: %v", host, err)
+}
+
+// transientTransport says whether a failure below HTTP may pass on its own:
+// a timeout, a reset or a connection cut mid-answer. A refused connection,
+// a name that does not resolve or a bad certificate will not.
+func transientTransport(err error) bool {
+	var ne net.Error
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // serverMessage takes the message out of an error body, {"message": "..."}

@@ -22,6 +22,10 @@ func params(apiURL string) ansible.Params {
 		"validate_certs": true,
 		"ca_path":        nil,
 		"timeout":        int64(DefaultTimeout),
+		// Retries are pinned by retry_test.go; elsewhere one try keeps
+		// the failure tests fast and their request IDs exact.
+		"retries":       int64(0),
+		"retry_timeout": int64(DefaultRetryTimeout),
 	}
 }
 

@@ -14,25 +14,37 @@ type APIError struct {
 	Status    int
 	Message   string
 	RequestID string
+	// Tries is how many times the request was sent, when more than once.
+	Tries int
+	// transient marks failures below HTTP (reset, timeout, cut body).
+	transient bool
 }
 
 func (e *APIError) Error() string {
-	if e.Status == 0 {
-		return fmt.Sprintf("%s %s failed: %s (request ID %s)", e.Method, e.Path, e.Message, e.RequestID)
+	tries := ""
+	if e.Tries > 1 {
+		tries = fmt.Sprintf(" after %d tries", e.Tries)
 	}
-	return fmt.Sprintf("%s %s failed: HTTP %d %s: %s (request ID %s)%s",
-		e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Message, e.RequestID, hint(e.Status))
+	if e.Status == 0 {
+		return fmt.Sprintf("%s %s failed%s: %s (request ID %s)", e.Method, e.Path, tries, e.Message, e.RequestID)
+	}
+	return fmt.Sprintf("%s %s failed%s: HTTP %d %s: %s (request ID %s)%s",
+		e.Method, e.Path, tries, e.Status, http.StatusText(e.Status), e.Message, e.RequestID, hint(e.Status))
 }
 
 // ResultFields puts the failure into the module result as structured data.
 func (e *APIError) ResultFields() map[string]any {
-	return map[string]any{"failure": map[string]any{
+	failure := map[string]any{
 		"method":     e.Method,
 		"path":       e.Path,
 		"status":     e.Status,
 		"message":    e.Message,
 		"request_id": e.RequestID,
-	}}
+	}
+	if e.Tries > 1 {
+		failure["tries"] = e.Tries
+	}
+	return map[string]any{"failure": failure}
 }
 
 func hint(status int) string {

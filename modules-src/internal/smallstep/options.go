@@ -14,6 +14,10 @@ const (
 	DefaultURL     = "https://gateway.smallstep.com/api"
 	DefaultVersion = "2023-03-01"
 	DefaultTimeout = 30
+	// DefaultRetries and DefaultRetryTimeout bound the retries of one
+	// idempotent request: five more tries, within two minutes.
+	DefaultRetries      = 5
+	DefaultRetryTimeout = 120
 )
 
 // ConnectionOptions are the options every API module accepts, declared once
@@ -26,6 +30,9 @@ func ConnectionOptions() map[string]*ansible.Option {
 		"validate_certs": {Type: ansible.TypeBool, Default: true},
 		"ca_path":        {Type: ansible.TypePath},
 		"timeout":        {Type: ansible.TypeInt, Default: DefaultTimeout},
+		"retries":        {Type: ansible.TypeInt, Default: DefaultRetries},
+		"retry_timeout":  {Type: ansible.TypeInt, Default: DefaultRetryTimeout},
+		"allow_http":     {Type: ansible.TypeBool, Default: false},
 	}
 }
 
@@ -44,3 +51,16 @@ func CheckNonEmpty(p ansible.Params, options ...string) error {
 // PendingCollection is the check-mode warning of modules whose device
 // collection does not exist yet.
 const PendingCollection = "device collection %q does not exist yet; check mode reports this change as if an earlier task created it, a real run fails unless one does"
+
+// Connect checks the connection options and returns a client, passing its
+// warnings (such as certificate checks being off) to the module.
+func Connect(m *ansible.Module) (*Client, error) {
+	c, err := New(m.Params)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range c.Warnings {
+		m.Warn("%s", w)
+	}
+	return c, nil
+}

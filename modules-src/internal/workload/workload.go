@@ -111,7 +111,7 @@ func Run(m *ansible.Module) error {
 	if err != nil {
 		return err
 	}
-	c, err := smallstep.New(p)
+	c, err := smallstep.Connect(m)
 	if err != nil {
 		return err
 	}
