@@ -101,7 +101,7 @@ func Execute(name string, spec *Spec, args []byte, getenv func(string) (string, 
 		// Longest first, so a secret that contains a shorter one is not
 		// left half visible.
 		sort.SliceStable(v.secrets, func(i, j int) bool { return len(v.secrets[i]) > len(v.secrets[j]) })
-		result = mask(result, v.secrets).(map[string]any)
+		result = maskResult(result, v.secrets)
 	}()
 
 	var raw map[string]any
@@ -158,6 +158,37 @@ func write(w io.Writer, result map[string]any) int {
 const Mask = "********"
 
 // mask replaces every occurrence of a secret in strings and keys of v.
+// protocolKeys are the result keys Ansible reads; a short secret that
+// happens to be part of one must not rename it.
+var protocolKeys = map[string]bool{
+	"changed": true, "failed": true, "msg": true, "diff": true, "warnings": true,
+	"deprecations": true, "ansible_facts": true, "skipped": true, "exception": true,
+}
+
+// maskResult masks a whole result, keeping its protocol keys and the
+// before/after keys of its diff.
+func maskResult(result map[string]any, secrets []string) map[string]any {
+	out := make(map[string]any, len(result))
+	for k, val := range result {
+		key := k
+		if !protocolKeys[k] {
+			key = mask(k, secrets).(string)
+		}
+		if k == "diff" {
+			if d, ok := val.(map[string]any); ok {
+				masked := make(map[string]any, len(d))
+				for dk, dv := range d {
+					masked[dk] = mask(dv, secrets)
+				}
+				out[key] = masked
+				continue
+			}
+		}
+		out[key] = mask(val, secrets)
+	}
+	return out
+}
+
 func mask(v any, secrets []string) any {
 	if len(secrets) == 0 {
 		return v

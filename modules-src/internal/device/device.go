@@ -4,6 +4,7 @@ package device
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,6 +14,10 @@ import (
 	"github.com/stepfleet/smallstep/modules-src/internal/shape"
 	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
 )
+
+// MaxDataSize bounds a device's metadata: it is read by the agent and shown
+// in the dashboard, and a runaway variable should fail here, not at the API.
+const MaxDataSize = 1 << 20
 
 // ServerPrefix starts the data keys the server adds on its own; they are
 // kept on update and never compared.
@@ -37,12 +42,20 @@ func Spec() *ansible.Spec {
 // Run is the module: register, update or remove the device.
 func Run(m *ansible.Module) error {
 	p := m.Params
-	if err := smallstep.CheckNonEmpty(p, "collection"); err != nil {
+	if err := smallstep.CheckNames(p, "collection"); err != nil {
 		return err
 	}
 	id := p.Str("instance_id")
 	if err := deviceid.Check(p.Str("device_type"), id); err != nil {
 		return fmt.Errorf("instance_id: %v", err)
+	}
+	if err := smallstep.CheckNames(p, "instance_id"); err != nil {
+		return err
+	}
+	if b, err := json.Marshal(p["data"]); err != nil {
+		return fmt.Errorf("data cannot be encoded as JSON: %v", err)
+	} else if len(b) > MaxDataSize {
+		return fmt.Errorf("data is %d bytes as JSON; at most %d are sent, so keep large values out of device metadata", len(b), MaxDataSize)
 	}
 	c, err := smallstep.Connect(m)
 	if err != nil {

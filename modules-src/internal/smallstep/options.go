@@ -5,6 +5,8 @@ package smallstep
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
 )
@@ -36,13 +38,29 @@ func ConnectionOptions() map[string]*ansible.Option {
 	}
 }
 
-// CheckNonEmpty fails for any of the named options that is set but empty
-// or only white space: an empty slug or ID would address the list endpoint
-// above the object instead of the object.
-func CheckNonEmpty(p ansible.Params, options ...string) error {
+// MaxNameLength bounds slugs, IDs and display names.
+const MaxNameLength = 255
+
+// CheckNames checks options that name things (slugs, IDs, display names):
+// set ones must not be empty, too long, or hold control characters or
+// invalid UTF-8. An empty slug would address the list above the object;
+// the rest would fail at the API or corrupt what the dashboard shows.
+func CheckNames(p ansible.Params, options ...string) error {
 	for _, o := range options {
-		if v, ok := p[o].(string); ok && strings.TrimSpace(v) == "" {
+		v, ok := p[o].(string)
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.TrimSpace(v) == "":
 			return fmt.Errorf("%s must not be empty", o)
+		case utf8.RuneCountInString(v) > MaxNameLength:
+			return fmt.Errorf("%s is %d characters long; at most %d are accepted", o, utf8.RuneCountInString(v), MaxNameLength)
+		}
+		for i, r := range v {
+			if r == utf8.RuneError || unicode.IsControl(r) {
+				return fmt.Errorf("%s holds a control character or invalid UTF-8 at byte %d; use printable text", o, i)
+			}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package smallstep
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,8 +9,23 @@ import (
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
 )
 
-func TestCheckNonEmpty(t *testing.T) {
-	p := ansible.Params{"slug": "fleet", "collection": " ", "unset": nil}
-	require.NoError(t, CheckNonEmpty(p, "slug", "unset"))
-	require.EqualError(t, CheckNonEmpty(p, "slug", "collection"), "collection must not be empty")
+func TestCheckNames(t *testing.T) {
+	cases := []struct {
+		value, err string
+	}{
+		{"fleet", ""},
+		{"Flotte Süd", ""},
+		{" ", "slug must not be empty"},
+		{"a\nb", "slug holds a control character or invalid UTF-8 at byte 1; use printable text"},
+		{"bad\xff", "slug holds a control character or invalid UTF-8 at byte 3; use printable text"},
+		{strings.Repeat("x", 256), "slug is 256 characters long; at most 255 are accepted"},
+	}
+	for _, c := range cases {
+		err := CheckNames(ansible.Params{"slug": c.value, "unset": nil}, "slug", "unset")
+		if c.err == "" {
+			require.NoError(t, err, c.value)
+		} else {
+			require.EqualError(t, err, c.err)
+		}
+	}
 }

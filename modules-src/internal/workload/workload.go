@@ -104,7 +104,7 @@ func Spec() *ansible.Spec {
 // Run is the module: bring the workload to the desired state.
 func Run(m *ansible.Module) error {
 	p := m.Params
-	if err := smallstep.CheckNonEmpty(p, "collection", "slug"); err != nil {
+	if err := smallstep.CheckNames(p, "collection", "slug"); err != nil {
 		return err
 	}
 	desired, err := desiredBody(p)
