@@ -75,7 +75,10 @@ options:
         have that type's format before any request (C(tpm) an EK URI,
         C(aws-vm) C(i-) and 8 or 17 hex digits, C(azure-vm) a UUID,
         C(gcp-vm) decimal digits).
-      - Only checks the ID; the collection's own type is not changed.
+      - When the device is new, the collection's own type must match it, or
+        the module fails without writing (the collection is read anyway to
+        tell a missing collection from a missing device). The collection's
+        type is never changed.
     type: str
     choices:
       - aws-vm

@@ -31,6 +31,11 @@ description:
   - In check mode it reads but never writes, and reports whether it would
     change the collection. In diff mode it shows the collection before and
     after, with option-style (snake_case) keys.
+  - Like C(display_name), the type's option (C(aws_vm), C(azure_vm),
+    C(gcp_vm) or C(tpm)) may be left out to keep an existing collection's
+    configuration as it is; when given, it replaces the configuration
+    whole, so a field left out of it is removed (or reset to the server's
+    default).
 author:
   - stepfleet team (@stepfleet)
 options:
@@ -180,6 +185,7 @@ options:
       - Without it, deleting a collection that still holds devices or
         workloads fails with a message saying so; in check mode too, for
         devices.
+      - With C(state=present) it has no effect, and the module warns.
     type: bool
     default: false
 extends_documentation_fragment:

@@ -136,9 +136,10 @@ options:
         type: int
       mode:
         description:
-          - Permissions of the files on the device, as Ansible's file modules
-            take them. A string is octal (C('0400'), C('640')); a number is
-            the mode's value (C(256) is C(0400)).
+          - Permissions of the files on the device. A string is octal digits
+            (C('0400'), C('640')); a number is the mode's value (C(256) is
+            C(0400)). Unlike Ansible's file modules, symbolic modes
+            (C(u=r)) and the C(0o) prefix are not accepted.
           - Quote octal modes; an unquoted C(0400) in YAML 1.1 is the number
             256, which means the same, but C(400) unquoted is 400 decimal.
           - The API stores and returns the decimal value.

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/jsonnum"
 )
 
 var (
@@ -54,7 +56,7 @@ func typeName(v any) string {
 		return "str"
 	case bool:
 		return "bool"
-	case float64, int, int64:
+	case float64, int, int64, json.Number:
 		return "number"
 	case []any:
 		return "list"
@@ -82,6 +84,8 @@ func toStr(v any) (string, error) {
 		return strconv.Itoa(x), nil
 	case int64:
 		return strconv.FormatInt(x, 10), nil
+	case json.Number:
+		return string(x), nil
 	}
 	return "", fmt.Errorf("a %s cannot be used as a string", typeName(v))
 }
@@ -134,6 +138,13 @@ func toBool(v any) (any, error) {
 		if x == 0 {
 			return false, nil
 		}
+	case int64:
+		if x == 1 {
+			return true, nil
+		}
+		if x == 0 {
+			return false, nil
+		}
 	}
 	return nil, fmt.Errorf("%s is not a valid boolean; valid booleans include: %s",
 		quote(v), strings.Join(append(append([]string{}, trueStrings...), falseStrings...), ", "))
@@ -165,6 +176,10 @@ func toFloat(v any) (any, error) {
 		return float64(x), nil
 	case int64:
 		return float64(x), nil
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return f, nil
+		}
 	case string:
 		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
 			return f, nil
@@ -188,7 +203,7 @@ func toList(v any) (any, error) {
 			out[i] = p
 		}
 		return out, nil
-	case float64, int, int64:
+	case float64, int, int64, json.Number:
 		s, _ := toStr(x)
 		return []any{s}, nil
 	}
@@ -203,7 +218,7 @@ func toDict(v any) (any, error) {
 		s := strings.TrimSpace(x)
 		if strings.HasPrefix(s, "{") {
 			var m map[string]any
-			if err := json.Unmarshal([]byte(s), &m); err != nil {
+			if err := jsonnum.Unmarshal([]byte(s), &m); err != nil {
 				return nil, fmt.Errorf("the string is not valid JSON: %v", err)
 			}
 			return m, nil

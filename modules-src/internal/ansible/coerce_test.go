@@ -113,7 +113,7 @@ func TestCoerceList(t *testing.T) {
 func TestCoerceDict(t *testing.T) {
 	runCoerceCases(t, []coerceCase{
 		{name: "dict", typ: TypeDict, in: map[string]any{"a": 1.0}, want: map[string]any{"a": 1.0}},
-		{name: "json string", typ: TypeDict, in: `{"a": 1, "b": {"c": "d"}}`, want: map[string]any{"a": 1.0, "b": map[string]any{"c": "d"}}},
+		{name: "json string", typ: TypeDict, in: `{"a": 1, "b": {"c": "d"}}`, want: map[string]any{"a": int64(1), "b": map[string]any{"c": "d"}}},
 		{name: "json string with leading space", typ: TypeDict, in: ` {"a": "b"}`, want: map[string]any{"a": "b"}},
 		{name: "k=v with spaces", typ: TypeDict, in: "a=1 b=2", want: map[string]any{"a": "1", "b": "2"}},
 		{name: "k=v with commas", typ: TypeDict, in: "a=1,b=2", want: map[string]any{"a": "1", "b": "2"}},

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/jsonnum"
 )
 
 // Module is one run of a module: its validated parameters, the modes Ansible
@@ -105,13 +107,13 @@ func Execute(name string, spec *Spec, args []byte, getenv func(string) (string, 
 	}()
 
 	var raw map[string]any
-	if err := json.Unmarshal(args, &raw); err != nil {
+	if err := jsonnum.Unmarshal(args, &raw); err != nil {
 		return map[string]any{"failed": true, "changed": false, "msg": fmt.Sprintf("%s: the args file is not a JSON object: %v", name, err)}
 	}
 	m.CheckMode, _ = raw["_ansible_check_mode"].(bool)
 	m.DiffMode, _ = raw["_ansible_diff"].(bool)
-	if f, ok := raw["_ansible_verbosity"].(float64); ok {
-		m.Verbosity = int(f)
+	if n, ok := raw["_ansible_verbosity"].(int64); ok {
+		m.Verbosity = int(n)
 	}
 	m.Params = v.validate(spec, raw, "")
 	if len(v.errs) > 0 {
@@ -225,7 +227,7 @@ func mask(v any, secrets []string) any {
 		switch x := v.(type) {
 		case bool:
 			return v
-		case int, int64, float64:
+		case int, int64, float64, json.Number:
 			// A number that spells a secret (a no_log PIN) is masked whole,
 			// as Ansible's remove_values does.
 			s, _ := toStr(x)
@@ -240,8 +242,8 @@ func mask(v any, secrets []string) any {
 		if err != nil {
 			return fmt.Sprintf("unencodable value: %v", mask(err.Error(), secrets))
 		}
-		var generic any
-		if err := json.Unmarshal(b, &generic); err != nil {
+		generic, err := jsonnum.Decode(b)
+		if err != nil {
 			return nil
 		}
 		return mask(generic, secrets)

@@ -559,3 +559,20 @@ func TestParamsFromExecute(t *testing.T) {
 	require.Equal(t, "u", p.Dict("creds").Str("user"))
 	require.Equal(t, "/d", p.Str("dir"))
 }
+
+// Compute Engine instance IDs pass 2^53: a float64 would round them.
+func TestLargeIntegersKeepTheirDigits(t *testing.T) {
+	spec := &Spec{Options: map[string]*Option{"id": {Type: TypeStr}, "n": {Type: TypeInt}, "data": {Type: TypeDict}}}
+	res := Execute("m", spec, []byte(`{"id":16979701088048819,"n":16979701088048819,"data":{"big":12345678901234567890}}`),
+		func(string) (string, bool) { return "", false }, func(m *Module) error {
+			m.Set("id", m.Params.Str("id"))
+			m.Set("n", m.Params.Int("n"))
+			m.Set("data", m.Params.Dict("data"))
+			return nil
+		})
+	out, err := json.Marshal(res)
+	require.NoError(t, err)
+	require.Contains(t, string(out), `"id":"16979701088048819"`)
+	require.Contains(t, string(out), `"n":16979701088048819`)
+	require.Contains(t, string(out), `"big":12345678901234567890`)
+}

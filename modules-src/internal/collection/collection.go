@@ -110,6 +110,9 @@ func Run(m *ansible.Module) error {
 	if p.Str("state") == "absent" {
 		return remove(ctx, m, c, slug, current)
 	}
+	if p.Bool("purge") {
+		m.Warn("purge only applies with state: absent; it is ignored here")
+	}
 
 	desired := desiredBody(p, current)
 	if current != nil && current["deviceType"] != desired["deviceType"] {
@@ -157,7 +160,14 @@ func desiredBody(p ansible.Params, current map[string]any) map[string]any {
 	tc := typeConfigs[dt]
 	config := shape.FromParams(p.Dict(tc.option), tc.fields, nil)
 	if config == nil {
+		// Without its option, an existing collection keeps its
+		// configuration (attestor roots, accounts...), as it keeps its name.
 		config = map[string]any{}
+		if current != nil {
+			if c, ok := current["deviceTypeConfiguration"].(map[string]any); ok {
+				config = c
+			}
+		}
 	}
 	name := p.Str("display_name")
 	if name == "" {

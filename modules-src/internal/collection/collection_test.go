@@ -407,3 +407,18 @@ func TestRejectedPutIsNoChange(t *testing.T) {
 	require.Equal(t, "PUT /device-collections/web failed: HTTP 400 Bad Request: deviceTypeConfiguration.accounts: not an AWS account ID (request ID req-400)", res["msg"])
 	require.Equal(t, "req-400", res["failure"].(map[string]any)["request_id"])
 }
+
+// Leaving out the type option keeps an existing collection's configuration,
+// as leaving out display_name keeps its name: a rename must not wipe the
+// attestor roots.
+func TestOmittedTypeOptionKeepsTheConfiguration(t *testing.T) {
+	f := newFake(t)
+	f.store("/device-collections/fleet", map[string]any{"slug": "fleet", "displayName": "Fleet", "deviceType": "tpm",
+		"deviceTypeConfiguration": map[string]any{"attestorRoots": "PEM", "forceCN": true}})
+	res := apply(t, f, map[string]any{"slug": "fleet", "device_type": "tpm", "display_name": "Renamed"})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, true, res["changed"])
+	writes := f.writes()
+	require.Len(t, writes, 1)
+	require.JSONEq(t, `{"slug":"fleet","displayName":"Renamed","deviceType":"tpm","deviceTypeConfiguration":{"attestorRoots":"PEM","forceCN":true}}`, writes[0].Body)
+}

@@ -79,6 +79,7 @@ var connectionCases = []struct {
 	{"validate_certs not a bool", map[string]any{"validate_certs": "maybe"}, []string{"validate_certs", "valid booleans include"}},
 	{"api_url not a URL", map[string]any{"api_url": "gateway.smallstep.com"}, []string{"api_url", "not a valid http(s) URL"}},
 	{"api_url plain http elsewhere", map[string]any{"api_url": "http://api.example.com/api"}, []string{"api_url", "allow_http"}},
+	{"api_url with an empty port", map[string]any{"api_url": "http://127.0.0.1:/api"}, []string{"api_url", "empty port"}},
 	{"token missing", map[string]any{"api_token": nil}, []string{"missing required arguments: api_token"}},
 	{"token with a newline", map[string]any{"api_token": secret + "\nX-Evil: 1"}, []string{"api_token is empty or holds whitespace"}},
 	{"ca_path missing", map[string]any{"ca_path": "/nonexistent/ca.pem"}, []string{"ca_path", "cannot read"}},
@@ -118,6 +119,12 @@ var moduleCases = map[string][]struct {
 		{"unknown hook", map[string]any{"hooks": map[string]any{"revoke": map[string]any{}}}, []string{"revoke", "sign"}},
 		{"static_sans not a list", map[string]any{"static_sans": map[string]any{"a": 1}}, []string{"static_sans", "list"}},
 		{"empty collection", map[string]any{"collection": " "}, []string{"collection must not be empty"}},
+		{"dot-dot slug", map[string]any{"slug": ".."}, []string{`slug must not be ".."`}},
+		{"negative duration", map[string]any{"certificate_info": map[string]any{"duration": "-1h"}}, []string{"certificate_info.duration", "positive"}},
+		{"negative uid", map[string]any{"certificate_info": map[string]any{"uid": -1}}, []string{"certificate_info.uid must be 0 or more"}},
+		{"signal out of range", map[string]any{"reload_info": map[string]any{"method": "SIGNAL", "pid_file": "/run/x.pid", "signal": 99}}, []string{"reload_info.signal must be a signal number from 1 to 64"}},
+		{"empty SAN", map[string]any{"static_sans": []any{"a.example", ""}}, []string{"static_sans holds an empty entry"}},
+		{"duplicate SAN", map[string]any{"static_sans": []any{"a.example", "a.example"}}, []string{`static_sans lists "a.example" twice`}},
 	},
 	"device": {
 		{"malformed TPM URI", map[string]any{"instance_id": "urn:ek:sha256:abc"}, []string{"instance_id", "base64"}},
@@ -129,6 +136,9 @@ var moduleCases = map[string][]struct {
 		{"data too large", map[string]any{"data": map[string]any{"blob": strings.Repeat("x", 2<<20)}}, []string{"data is", "bytes as JSON"}},
 		{"ID with invalid UTF-8", map[string]any{"instance_id": "host\xff1"}, []string{"instance_id holds a control character or invalid UTF-8"}},
 		{"bad state", map[string]any{"state": "registered"}, []string{"value of state must be one of: present, absent"}},
+		{"dot-dot ID", map[string]any{"instance_id": ".."}, []string{`instance_id must not be ".."`}},
+		{"upper-case TPM URI", map[string]any{"instance_id": "URN:EK:SHA256:" + strings.Repeat("A", 43) + "="}, []string{"instance_id", "lower case"}},
+		{"TPM URI with a leading space", map[string]any{"instance_id": " " + goodURI}, []string{"instance_id"}},
 	},
 }
 

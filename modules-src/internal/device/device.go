@@ -95,13 +95,17 @@ func Run(m *ansible.Module) error {
 	if p.Has("data") {
 		desired = map[string]any(p.Dict("data"))
 	}
+	if len(userData(desired)) != len(desired) {
+		m.Warn("data keys starting with %q belong to the server; they are ignored", ServerPrefix)
+	}
 	if current != nil && shape.Equal(userData(desired), userData(currentData)) {
 		m.SetDiff(view(current), view(current))
 		m.Set("device", view(current))
 		return nil
 	}
 	if current == nil {
-		if _, err := c.Do(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil); smallstep.IsNotFound(err) {
+		var coll map[string]any
+		if _, err := c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil, &coll); smallstep.IsNotFound(err) {
 			if !m.CheckMode {
 				return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
 			}
@@ -110,6 +114,9 @@ func Run(m *ansible.Module) error {
 			m.Warn(smallstep.PendingCollection, collection)
 		} else if err != nil {
 			return err
+		} else if want := p.Str("device_type"); want != "" && coll["deviceType"] != nil && coll["deviceType"] != want {
+			return fmt.Errorf("device collection %q holds %v devices, not %s; use a collection of device_type %s, or fix device_type",
+				collection, coll["deviceType"], want, want)
 		}
 	}
 	// Keep what the server added; replace what the user owns.
@@ -123,6 +130,11 @@ func Run(m *ansible.Module) error {
 		body[k] = v
 	}
 	after := map[string]any{"id": id, "data": body}
+	if current != nil {
+		// Only data changes: the diff must not show the timestamps going.
+		after = shape.Drop(current)
+		after["data"] = body
+	}
 	m.SetDiff(view(current), view(after))
 	m.SetChanged(true)
 	if m.CheckMode {

@@ -112,6 +112,7 @@ func TestGoodIDsAreAccepted(t *testing.T) {
 		args := map[string]any{"instance_id": tc.id}
 		if tc.typ != "" {
 			args["device_type"] = tc.typ
+			f.store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": tc.typ, "deviceTypeConfiguration": map[string]any{}})
 		}
 		res := apply(t, f, args)
 		require.Nil(t, res["failed"], "%s %s: %v", tc.typ, tc.id, res["msg"])
@@ -278,4 +279,25 @@ func TestAPIFailures(t *testing.T) {
 		require.Contains(t, res["msg"], "check api_token")
 		require.Empty(t, f.writes())
 	})
+}
+
+// The role passes device_type tpm: registering a TPM into a cloud
+// collection must fail, without a write.
+func TestDeviceTypeMustMatchTheCollection(t *testing.T) {
+	f := withCollection(t)
+	f.store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": "azure-vm", "deviceTypeConfiguration": map[string]any{}})
+	res := apply(t, f, map[string]any{"instance_id": ekURI, "device_type": "tpm"})
+	require.Equal(t, true, res["failed"])
+	require.Equal(t, `device collection "metal" holds azure-vm devices, not tpm; use a collection of device_type tpm, or fix device_type`, res["msg"])
+	require.Empty(t, f.writes())
+}
+
+// An update's diff shows only the data changing, not the timestamps going.
+func TestUpdateDiffKeepsTheTimestamps(t *testing.T) {
+	f := withCollection(t)
+	f.store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "a"}, "createdAt": "t0", "updatedAt": "t1"})
+	res := apply(t, f, map[string]any{"data": map[string]any{"hostname": "b"}, "_ansible_check_mode": true, "_ansible_diff": true})
+	diff := res["diff"].(map[string]any)
+	require.Equal(t, "t0", diff["after"].(map[string]any)["created_at"])
+	require.Equal(t, ekURI, diff["after"].(map[string]any)["id"])
 }

@@ -25,6 +25,9 @@ var Types = []string{"aws-vm", "azure-vm", "gcp-vm", "tpm"}
 // standard, padded base64 of exactly 32 bytes (a SHA-256).
 func CheckTPM(id string) error {
 	enc, ok := strings.CutPrefix(id, TPMPrefix)
+	if !ok && len(id) >= len(TPMPrefix) && strings.EqualFold(id[:len(TPMPrefix)], TPMPrefix) {
+		return fmt.Errorf("%q is not a TPM EK URI: write its prefix in lower case, %s", id, TPMPrefix)
+	}
 	if !ok {
 		return fmt.Errorf("%q is not a TPM EK URI: it must start with %s", id, TPMPrefix)
 	}
@@ -57,7 +60,7 @@ func Check(deviceType, id string) error {
 			return fmt.Errorf("%q is not a Compute Engine instance ID (decimal digits)", id)
 		}
 	case "":
-		if strings.HasPrefix(id, "urn:ek:") {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(id)), "urn:ek:") {
 			return CheckTPM(id)
 		}
 	default:

@@ -17,6 +17,8 @@ func TestCheck(t *testing.T) {
 		{"tpm", "urn:ek:sha256:abc", false},
 		{"", "urn:ek:sha256:" + "RUIxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTA", false}, // no padding
 		{"", "urn:ek:sha1:AAAA", false},
+		{"", "URN:EK:SHA256:RUIxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTA=", false},
+		{"", " " + good, false},
 		{"tpm", "i-0d460b88a96dfdd08", false},
 		{"aws-vm", "i-0d460b88a96dfdd08", true},
 		{"aws-vm", "i-0d460b88", true},

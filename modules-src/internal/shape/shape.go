@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/jsonnum"
 )
 
 // Snake turns an API field name into its option name: staticSANs becomes
@@ -96,7 +98,8 @@ func FromParams(params map[string]any, fields []string, nested map[string][]stri
 
 // Normalize returns a copy of v in which the values the server treats as
 // absent (null, false, "", empty lists and objects) are gone, strings are
-// trimmed of surrounding white space, numbers are float64, and the lists
+// trimmed of surrounding white space, numbers are as jsonnum decodes them,
+// and the lists
 // named in sets are sorted, since their order carries no meaning.
 func Normalize(v any, sets ...string) any {
 	return normalize(Generic(v), "", sets)
@@ -148,14 +151,14 @@ func isEmpty(v any) bool {
 func Equal(a, b any) bool { return reflect.DeepEqual(Generic(a), Generic(b)) }
 
 // Generic turns any JSON-encodable value into maps, slices, strings,
-// float64 and bools, the form that decoded API answers have.
+// numbers and bools, the form that decoded API answers have (see jsonnum).
 func Generic(v any) any {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return v
 	}
-	var out any
-	if json.Unmarshal(b, &out) != nil {
+	out, err := jsonnum.Decode(b)
+	if err != nil {
 		return v
 	}
 	return out

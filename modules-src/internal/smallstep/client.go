@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/jsonnum"
 )
 
 // Doer sends one HTTP request; *http.Client is one, tests may use another.
@@ -62,6 +63,9 @@ func New(p ansible.Params) (*Client, error) {
 		// Request paths are appended to the URL: a query or fragment would
 		// swallow them and send every request to the base URL itself.
 		return nil, fmt.Errorf("api_url %q must not hold a query or fragment; give the API's base URL such as %s", raw, DefaultURL)
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return nil, fmt.Errorf("api_url %q has an empty port after the colon", raw)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	token := p.Str("api_token")
@@ -324,7 +328,7 @@ func (c *Client) JSON(ctx context.Context, method, path string, query url.Values
 	if err != nil || out == nil {
 		return resp, err
 	}
-	if err := json.Unmarshal(resp.Body, out); err != nil {
+	if err := jsonnum.Unmarshal(resp.Body, out); err != nil {
 		return resp, &APIError{Method: method, Path: path, Status: resp.Status, RequestID: resp.RequestID,
 			Message: "the answer is not the JSON expected: " + err.Error()}
 	}

@@ -54,6 +54,12 @@ func CheckNames(p ansible.Params, options ...string) error {
 		switch {
 		case strings.TrimSpace(v) == "":
 			return fmt.Errorf("%s must not be empty", o)
+		case v == "." || v == "..":
+			// A proxy that normalises paths would turn .../instances/..
+			// into the collection itself.
+			return fmt.Errorf("%s must not be %q", o, v)
+		case strings.TrimSpace(v) != v:
+			return fmt.Errorf("%s %q starts or ends with white space", o, v)
 		case utf8.RuneCountInString(v) > MaxNameLength:
 			return fmt.Errorf("%s is %d characters long; at most %d are accepted", o, utf8.RuneCountInString(v), MaxNameLength)
 		}

@@ -19,6 +19,9 @@ func TestCheckNames(t *testing.T) {
 		{"a\nb", "slug holds a control character or invalid UTF-8 at byte 1; use printable text"},
 		{"bad\xff", "slug holds a control character or invalid UTF-8 at byte 3; use printable text"},
 		{strings.Repeat("x", 256), "slug is 256 characters long; at most 255 are accepted"},
+		{"..", `slug must not be ".."`},
+		{".", `slug must not be "."`},
+		{" fleet", `slug " fleet" starts or ends with white space`},
 	}
 	for _, c := range cases {
 		err := CheckNames(ansible.Params{"slug": c.value, "unset": nil}, "slug", "unset")

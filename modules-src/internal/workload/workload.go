@@ -206,12 +206,35 @@ func desiredBody(p ansible.Params) (map[string]any, error) {
 			ci["mode"] = mode
 		}
 		if d := ci.Str("duration"); d != "" {
-			if _, err := time.ParseDuration(d); err != nil {
-				return nil, fmt.Errorf("certificate_info.duration %q is not a duration such as 24h or 720h0m0s", d)
+			if dur, err := time.ParseDuration(d); err != nil || dur <= 0 {
+				return nil, fmt.Errorf("certificate_info.duration %q is not a positive duration such as 24h or 720h0m0s", d)
+			}
+		}
+		for _, id := range []string{"uid", "gid"} {
+			if ci.Has(id) && ci.Int(id) < 0 {
+				return nil, fmt.Errorf("certificate_info.%s must be 0 or more, got %d", id, ci.Int(id))
 			}
 		}
 		params = copyParams(p)
 		params["certificate_info"] = map[string]any(ci)
+	}
+	if ri := p.Dict("reload_info"); ri != nil && ri.Has("signal") {
+		// Linux signal numbers, SIGHUP (1) to SIGRTMAX (64).
+		if sig := ri.Int("signal"); sig < 1 || sig > 64 {
+			return nil, fmt.Errorf("reload_info.signal must be a signal number from 1 to 64 (1 is SIGHUP), got %d", sig)
+		}
+	}
+	for _, opt := range []string{"static_sans", "device_metadata_key_sans"} {
+		seen := map[string]bool{}
+		for _, san := range p.Strings(opt) {
+			if strings.TrimSpace(san) == "" {
+				return nil, fmt.Errorf("%s holds an empty entry", opt)
+			}
+			if seen[san] {
+				return nil, fmt.Errorf("%s lists %q twice", opt, san)
+			}
+			seen[san] = true
+		}
 	}
 	return shape.FromParams(params, fields, nested), nil
 }

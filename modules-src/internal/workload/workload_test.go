@@ -207,7 +207,7 @@ func TestDuration(t *testing.T) {
 	f := withCollection(t)
 	res := apply(t, f, map[string]any{"workload_type": "generic", "certificate_info": map[string]any{"duration": "1d"}})
 	require.Equal(t, true, res["failed"])
-	require.Contains(t, res["msg"], `certificate_info.duration "1d" is not a duration`)
+	require.Contains(t, res["msg"], `certificate_info.duration "1d" is not a positive duration`)
 	require.Empty(t, f.requests())
 }
 
