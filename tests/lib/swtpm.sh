@@ -155,18 +155,10 @@ stop_instance() {
 	rm -f "$pidfile" "$inst/tpm.sock" "$inst/ctrl.sock"
 }
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+# free_port: a TCP port P on 127.0.0.1 such that P and P+1 can be bound
+# (see free-port.py for why binding, and why below 32768).
 free_port() {
-	local p i
-	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 20000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
-			! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	die "found no free TCP port"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/free-port.py" || die "found no free TCP port"
 }
 
 # add_ecc_p256_cert DIR NAME PORT: recreate the ECC P-256 EK from the TCG

@@ -27,21 +27,19 @@ rm -rf "$work"
 mkdir -p "$work/state"
 cp "$state/tpm2-00.permall" "$work/state/"
 
+# A port can be taken between the check and swtpm's bind: try a few.
 port=
-for ((i = 0; i < 50; i++)); do
-	p=$((20000 + RANDOM % 20000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
-		! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
+for ((i = 0; i < 5; i++)); do
+	p=$(python3 "$(dirname "${BASH_SOURCE[0]}")/../../lib/free-port.py") || die "no free TCP port"
+	if swtpm socket --tpm2 --tpmstate "dir=$work/state" \
+		--server "type=tcp,port=$p" --ctrl "type=tcp,port=$((p + 1))" \
+		--flags not-need-init,startup-clear --daemon --pid "file=$work/swtpm.pid" \
+		--log "file=$work/swtpm.log"; then
 		port=$p
 		break
 	fi
 done
-[[ -n $port ]] || die "no free TCP port"
-
-swtpm socket --tpm2 --tpmstate "dir=$work/state" \
-	--server "type=tcp,port=$port" --ctrl "type=tcp,port=$((port + 1))" \
-	--flags not-need-init,startup-clear --daemon --pid "file=$work/swtpm.pid" \
-	--log "file=$work/swtpm.log" || die "swtpm did not start; see $work/swtpm.log"
+[[ -n $port ]] || die "swtpm did not start: $(tail -n 3 "$work/swtpm.log" 2>/dev/null | tr '\n' ' ')"
 stop() {
 	local pid
 	pid=$(cat "$work/swtpm.pid" 2>/dev/null) || return 0
