@@ -1,0 +1,213 @@
+package info
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+)
+
+// ekURI is a TPM device ID holding '+', '/' and '=', and ekSegment the same
+// escaped as one path segment.
+const (
+	ekURI     = "urn:ek:sha256:++++////++++////++++////++++////++++////+/8="
+	ekSegment = "urn:ek:sha256:%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2F8%3D"
+)
+
+type module struct {
+	spec func() *ansible.Spec
+	run  ansible.Handler
+	args map[string]any
+}
+
+var modules = map[string]module{
+	"device_collection_info": {CollectionSpec, RunCollection, map[string]any{"slug": "fleet"}},
+	"workload_info":          {WorkloadSpec, RunWorkload, map[string]any{"collection": "fleet", "slug": "web"}},
+	"device_info":            {DeviceSpec, RunDevice, map[string]any{"collection": "fleet"}},
+}
+
+func TestCollectionFound(t *testing.T) {
+	f := newFake(t)
+	f.on("GET", "/device-collections/fleet", 200, `{"slug":"fleet","displayName":"Fleet","deviceType":"tpm",
+		"deviceTypeConfiguration":{"forceCN":true,"attestorRoots":"PEM"},"createdAt":"2026-01-01T00:00:00Z"}`)
+	for _, check := range []bool{false, true} {
+		res := run(t, f, CollectionSpec(), RunCollection, check, map[string]any{"name": "fleet"})
+		require.Nil(t, res["failed"], res["msg"])
+		require.Equal(t, false, res["changed"])
+		require.Equal(t, true, res["exists"])
+		require.Equal(t, map[string]any{
+			"slug": "fleet", "display_name": "Fleet", "device_type": "tpm",
+			"device_type_configuration": map[string]any{"force_cn": true, "attestor_roots": "PEM"},
+			"created_at":                "2026-01-01T00:00:00Z",
+		}, res["device_collection"])
+		require.Nil(t, res["diff"], "a read-only module has no diff")
+	}
+	require.Equal(t, []string{"GET /device-collections/fleet", "GET /device-collections/fleet"}, f.requests())
+}
+
+func TestMissingIsAnAnswerNotAFailure(t *testing.T) {
+	cases := []struct {
+		module string
+		args   map[string]any
+		key    string
+	}{
+		{"device_collection_info", map[string]any{"slug": "gone"}, "device_collection"},
+		{"workload_info", map[string]any{"collection": "fleet", "slug": "gone"}, "workload"},
+		{"device_info", map[string]any{"collection": "fleet", "instance_id": "gone"}, "device"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.module, func(t *testing.T) {
+			f := newFake(t)
+			mod := modules[tc.module]
+			res := run(t, f, mod.spec(), mod.run, false, tc.args)
+			require.Nil(t, res["failed"], res["msg"])
+			require.Equal(t, false, res["changed"])
+			require.Equal(t, false, res["exists"])
+			require.Equal(t, map[string]any{}, res[tc.key])
+			require.Nil(t, res["warnings"])
+		})
+	}
+}
+
+func TestWorkloadFound(t *testing.T) {
+	f := newFake(t)
+	f.on("GET", "/device-collections/fleet/workloads/web%20site", 200,
+		`{"slug":"web site","workloadType":"nginx","staticSANs":["www.example.com"],"certificateInfo":{"type":"X509","crtFile":"/etc/a.crt"}}`)
+	res := run(t, f, WorkloadSpec(), RunWorkload, true, map[string]any{"device_collection": "fleet", "slug": "web site"})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, false, res["changed"])
+	require.Equal(t, true, res["exists"])
+	require.Equal(t, map[string]any{
+		"slug": "web site", "workload_type": "nginx", "static_sans": []any{"www.example.com"},
+		"certificate_info": map[string]any{"type": "X509", "crt_file": "/etc/a.crt"},
+	}, res["workload"])
+	require.Equal(t, []string{"GET /device-collections/fleet/workloads/web%20site"}, f.requests())
+}
+
+func TestDeviceByID(t *testing.T) {
+	f := newFake(t)
+	f.on("GET", "/collections/fleet/instances/"+ekSegment, 200,
+		`{"id":"`+ekURI+`","data":{"hostName":"web1","smallstep:host:id":"h-1"},"createdAt":"2026-01-01T00:00:00Z"}`)
+	res := run(t, f, DeviceSpec(), RunDevice, false, map[string]any{"collection": "fleet", "id": ekURI})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, false, res["changed"])
+	require.Equal(t, true, res["exists"])
+	want := map[string]any{"id": ekURI, "data": map[string]any{"hostName": "web1", "smallstep:host:id": "h-1"}, "created_at": "2026-01-01T00:00:00Z"}
+	require.Equal(t, want, res["device"], "data keys are the user's own and keep their case")
+	require.Equal(t, []any{want}, res["devices"])
+	require.Equal(t, []string{"GET /collections/fleet/instances/" + ekSegment}, f.requests())
+}
+
+func TestDeviceListFollowsPagesAndFilters(t *testing.T) {
+	f := newFake(t)
+	f.on("GET", "/collections/fleet/items?pagination%5Bfirst%5D=1000", 200,
+		`[{"id":"a","data":{"hostname":"web1","rack":3,"role":"web"}},{"id":"b","data":{"hostname":"db1","rack":4}}]`,
+		"X-Next-Cursor", "c1")
+	f.on("GET", "/collections/fleet/items?pagination%5Bafter%5D=c1&pagination%5Bfirst%5D=1000", 200,
+		`[{"id":"c","data":{"hostname":"web2","rack":3,"role":"web"}},{"id":"d","data":{}}]`)
+
+	ids := func(res map[string]any) []string {
+		var out []string
+		for _, d := range res["devices"].([]any) {
+			out = append(out, d.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		filters map[string]any
+		want    []string
+	}{
+		{"no filters: every device of every page", nil, []string{"a", "b", "c", "d"}},
+		{"one key", map[string]any{"role": "web"}, []string{"a", "c"}},
+		{"every key must match", map[string]any{"role": "web", "hostname": "web2"}, []string{"c"}},
+		{"a number", map[string]any{"rack": 4}, []string{"b"}},
+		{"a templated number arrives as a string", map[string]any{"rack": "3"}, []string{"a", "c"}},
+		{"a missing key matches nothing", map[string]any{"owner": "dale"}, nil},
+		{"an empty dict is no filter", map[string]any{}, []string{"a", "b", "c", "d"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := map[string]any{"collection": "fleet"}
+			if tc.filters != nil {
+				args["filters"] = tc.filters
+			}
+			res := run(t, f, DeviceSpec(), RunDevice, false, args)
+			require.Nil(t, res["failed"], res["msg"])
+			require.Equal(t, false, res["changed"])
+			require.Equal(t, tc.want, ids(res))
+			require.Nil(t, res["exists"], "exists is for one device by ID")
+		})
+	}
+}
+
+func TestDeviceListOfMissingCollection(t *testing.T) {
+	f := newFake(t)
+	res := run(t, f, DeviceSpec(), RunDevice, false, map[string]any{"collection": "gone"})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, []any{}, res["devices"])
+	require.Equal(t, []any{`device collection "gone" does not exist; it has no devices`}, res["warnings"])
+}
+
+func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
+	cases := []struct {
+		module   string
+		override map[string]any
+		want     []string
+	}{
+		{"device_collection_info", map[string]any{"slug": nil}, []string{"missing required arguments: slug"}},
+		{"device_collection_info", map[string]any{"slug": " "}, []string{"slug must not be empty"}},
+		{"device_collection_info", map[string]any{"slug": ".."}, []string{"slug must not be", ".."}},
+		{"device_collection_info", map[string]any{"state": "absent"}, []string{"Unsupported parameters", "state"}},
+		{"workload_info", map[string]any{"collection": nil}, []string{"missing required arguments: collection"}},
+		{"workload_info", map[string]any{"slug": "a\nb"}, []string{"slug holds a control character"}},
+		{"device_info", map[string]any{"instance_id": "a", "filters": map[string]any{"x": "y"}}, []string{"mutually exclusive", "instance_id", "filters"}},
+		{"device_info", map[string]any{"filters": []any{"role", "web"}}, []string{"filters", "dict"}},
+		{"device_info", map[string]any{"instance_id": ""}, []string{"instance_id must not be empty"}},
+		{"device_info", map[string]any{"timeout": 0}, []string{"timeout must be a positive number"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.module+" "+tc.want[0], func(t *testing.T) {
+			f := newFake(t)
+			mod := modules[tc.module]
+			args := map[string]any{}
+			for k, v := range mod.args {
+				args[k] = v
+			}
+			for k, v := range tc.override {
+				if v == nil {
+					delete(args, k)
+				} else {
+					args[k] = v
+				}
+			}
+			res := run(t, f, mod.spec(), mod.run, false, args)
+			require.Equal(t, true, res["failed"])
+			for _, w := range tc.want {
+				require.Contains(t, res["msg"], w)
+			}
+			require.Empty(t, f.requests())
+		})
+	}
+}
+
+func TestAPIFailureNamesRequest(t *testing.T) {
+	for name, mod := range modules {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			f.on("GET", "/device-collections/fleet", http.StatusUnauthorized, `{"message":"invalid token"}`)
+			f.on("GET", "/device-collections/fleet/workloads/web", http.StatusUnauthorized, `{"message":"invalid token"}`)
+			f.on("GET", "/collections/fleet/items", http.StatusUnauthorized, `{"message":"invalid token"}`)
+			res := run(t, f, mod.spec(), mod.run, false, mod.args)
+			require.Equal(t, true, res["failed"])
+			require.Equal(t, false, res["changed"])
+			require.Contains(t, res["msg"], "HTTP 401")
+			require.Contains(t, res["msg"], "invalid token")
+			require.Contains(t, res["msg"], "req-1")
+			require.Equal(t, float64(401), res["failure"].(map[string]any)["status"])
+			require.Len(t, f.requests(), 1, "401 is not retried")
+		})
+	}
+}
