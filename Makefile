@@ -5,7 +5,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 ARCHES := amd64 arm64
-API_MODULES := device_collection workload device authority_info device_collection_info workload_info device_info devices
+API_MODULES := device_collection workload device authority_info device_collection_info workload_info device_info devices enrollment_token
 TARGET_MODULES := tpm_ek_info
 MODULES := $(API_MODULES) $(TARGET_MODULES)
 PLUGIN_BIN := plugins/bin

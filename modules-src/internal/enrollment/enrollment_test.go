@@ -1,0 +1,237 @@
+package enrollment
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+)
+
+const (
+	apiToken = "tok-Secret-91c3d0"
+	// jwt is the enrollment token the fake hands out.
+	jwt     = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJkZXZpY2UifQ.c2lnbmF0dXJl"
+	ekURI   = "urn:ek:sha256:++++////++++////++++////++++////++++////+/8="
+	ekPath  = "/api/device-collections/fleet/urn:ek:sha256:%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2F8%3D/enrollment-token"
+	reqID   = "req-7"
+	created = `{"id":"a94fa793","title":"Enrollment token for web1","secret":"` + jwt + `"}`
+)
+
+// seen is a request as the fake received it.
+type seen struct{ Method, Path, Body string }
+
+// fake answers every request with status and body, and records it.
+type fake struct {
+	srv        *httptest.Server
+	mu         sync.Mutex
+	reqs       []seen
+	status     int
+	body       string
+	retryAfter string
+}
+
+func newFake(t *testing.T, status int, body string) *fake {
+	t.Helper()
+	f := &fake{status: status, body: body}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, seen{r.Method, r.RequestURI, string(b)})
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-Id", reqID)
+		if f.retryAfter != "" {
+			w.Header().Set("Retry-After", f.retryAfter)
+		}
+		w.WriteHeader(f.status)
+		_, _ = io.WriteString(w, f.body)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fake) requests() []seen {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]seen(nil), f.reqs...)
+}
+
+// run executes the module and returns its result as Ansible reads it.
+func run(t *testing.T, f *fake, check bool, args map[string]any) map[string]any {
+	t.Helper()
+	all := map[string]any{"api_url": f.srv.URL + "/api", "api_token": apiToken, "collection": "fleet", "instance_id": ekURI,
+		"_ansible_check_mode": check, "_ansible_diff": true}
+	for k, v := range args {
+		if v == nil {
+			delete(all, k)
+			continue
+		}
+		all[k] = v
+	}
+	b, err := json.Marshal(all)
+	require.NoError(t, err)
+	res := ansible.Execute("enrollment_token", Spec(), b, func(string) (string, bool) { return "", false }, Run)
+	out, err := json.Marshal(res)
+	require.NoError(t, err)
+	require.NotContains(t, string(out), apiToken, "the API token leaked into the result")
+	var generic map[string]any
+	require.NoError(t, json.Unmarshal(out, &generic))
+	return generic
+}
+
+// outsideToken is the result without its token field, as JSON: where the
+// enrollment token must never be.
+func outsideToken(t *testing.T, res map[string]any) string {
+	t.Helper()
+	rest := map[string]any{}
+	for k, v := range res {
+		if k != "token" {
+			rest[k] = v
+		}
+	}
+	b, err := json.Marshal(rest)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestGeneratesATokenReturnedOnlyInToken(t *testing.T) {
+	f := newFake(t, http.StatusCreated, created)
+	res := run(t, f, false, map[string]any{"title": "Enrollment token for web1"})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, true, res["changed"])
+	require.Equal(t, jwt, res["token"])
+	require.Equal(t, map[string]any{"id": "a94fa793", "title": "Enrollment token for web1", "collection": "fleet", "instance_id": ekURI}, res["enrollment_token"])
+	require.NotContains(t, outsideToken(t, res), jwt, "the token is only in the token field")
+	require.Equal(t, map[string]any{"before": map[string]any{}, "after": map[string]any{"collection": "fleet", "instance_id": ekURI, "title": "Enrollment token for web1"}}, res["diff"])
+
+	reqs := f.requests()
+	require.Len(t, reqs, 1)
+	require.Equal(t, "POST", reqs[0].Method)
+	require.Equal(t, ekPath, reqs[0].Path, "the device ID is one escaped segment")
+	require.JSONEq(t, `{"title":"Enrollment token for web1"}`, reqs[0].Body)
+}
+
+func TestEveryRunIsANewToken(t *testing.T) {
+	f := newFake(t, http.StatusCreated, created)
+	for i := 0; i < 2; i++ {
+		res := run(t, f, false, nil)
+		require.Equal(t, true, res["changed"], "a token is never the same twice: not idempotent by nature")
+	}
+	require.Len(t, f.requests(), 2)
+	require.JSONEq(t, `{}`, f.requests()[0].Body, "without title the server picks one")
+}
+
+func TestTokenFieldOfOtherServers(t *testing.T) {
+	f := newFake(t, http.StatusCreated, `{"id":"x","title":"t","token":"`+jwt+`"}`)
+	res := run(t, f, false, nil)
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, jwt, res["token"])
+}
+
+func TestCheckModeSendsNothing(t *testing.T) {
+	f := newFake(t, http.StatusCreated, created)
+	res := run(t, f, true, nil)
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, true, res["changed"])
+	require.Nil(t, res["token"])
+	require.Contains(t, res["msg"], "check mode")
+	require.Contains(t, res["msg"], "no request was sent")
+	require.Empty(t, f.requests())
+}
+
+func TestRefusedRequestsAreNotChangesAndNotRetried(t *testing.T) {
+	cases := []struct {
+		status int
+		want   []string
+	}{
+		{http.StatusNotFound, []string{"HTTP 404", "Register it first with stepfleet.smallstep.device", ekURI, "fleet"}},
+		{http.StatusUnauthorized, []string{"HTTP 401", "check api_token"}},
+		{http.StatusServiceUnavailable, []string{"HTTP 503"}},
+		{http.StatusTooManyRequests, []string{"HTTP 429"}},
+	}
+	for _, tc := range cases {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			f := newFake(t, tc.status, `{"message":"no"}`)
+			f.retryAfter = "0"
+			res := run(t, f, false, nil)
+			require.Equal(t, true, res["failed"])
+			require.Equal(t, false, res["changed"], "the server refused: no token exists")
+			for _, w := range tc.want {
+				require.Contains(t, res["msg"], w)
+			}
+			require.Contains(t, res["msg"], reqID)
+			require.Equal(t, float64(tc.status), res["failure"].(map[string]any)["status"])
+			require.Len(t, f.requests(), 1, "POST is never retried: it could make two tokens")
+		})
+	}
+}
+
+func TestBadAnswersNeverShowTheBody(t *testing.T) {
+	cases := []struct{ name, body, want string }{
+		{"not JSON", jwt, "is not JSON"},
+		{"wrong shape", `{"secret":["` + jwt + `"]}`, "is not the enrollment token object expected"},
+		{"no token", `{"id":"x"}`, "holds no token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t, http.StatusCreated, tc.body)
+			res := run(t, f, false, nil)
+			require.Equal(t, true, res["failed"])
+			require.Contains(t, res["msg"], tc.want)
+			require.Contains(t, res["msg"], reqID)
+			require.NotContains(t, outsideToken(t, res), jwt)
+			require.Nil(t, res["token"])
+		})
+	}
+}
+
+func TestTransportFailureMayHaveMadeAToken(t *testing.T) {
+	f := newFake(t, http.StatusCreated, created)
+	f.srv.Close()
+	res := run(t, f, false, map[string]any{"timeout": 2})
+	require.Equal(t, true, res["failed"])
+	require.Equal(t, true, res["changed"], "without an answer the server may have made a token")
+	require.Contains(t, res["msg"], "cannot reach")
+}
+
+func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
+	cases := []struct {
+		args map[string]any
+		want []string
+	}{
+		{map[string]any{"instance_id": nil}, []string{"missing required arguments: instance_id"}},
+		{map[string]any{"collection": nil}, []string{"missing required arguments: collection"}},
+		{map[string]any{"collection": ""}, []string{"collection must not be empty"}},
+		{map[string]any{"instance_id": ".."}, []string{"instance_id must not be"}},
+		{map[string]any{"title": "a\x00b"}, []string{"title holds a control character"}},
+		{map[string]any{"title": ""}, []string{"title must not be empty"}},
+		{map[string]any{"state": "present"}, []string{"Unsupported parameters", "state"}},
+		{map[string]any{"api_url": "http://example.com/api"}, []string{"plain http", "allow_http"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.want[0], func(t *testing.T) {
+			f := newFake(t, http.StatusCreated, created)
+			res := run(t, f, false, tc.args)
+			require.Equal(t, true, res["failed"])
+			for _, w := range tc.want {
+				require.Contains(t, res["msg"], w)
+			}
+			require.Empty(t, f.requests())
+		})
+	}
+}
+
+func TestAPITokenIsMasked(t *testing.T) {
+	// A proxy that echoes the request's headers in its error page.
+	f := newFake(t, http.StatusBadGateway, "upstream failed; Authorization: Bearer "+apiToken)
+	res := run(t, f, false, nil)
+	require.Equal(t, true, res["failed"])
+	require.True(t, strings.Contains(res["msg"].(string), ansible.Mask))
+}
