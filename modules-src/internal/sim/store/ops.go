@@ -20,9 +20,12 @@ func NewID() string {
 
 // Team returns the team the state belongs to.
 func (s *Store) Team() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.state.Team
+	var team string
+	_ = s.read(func(st *State) error {
+		team = st.Team
+		return nil
+	})
+	return team
 }
 
 // EnsureAuthorities calls generate and saves its result when the state has
@@ -43,22 +46,32 @@ func (s *Store) EnsureAuthorities(generate func() ([]Authority, error)) error {
 
 // Authorities returns the team's authorities in a stable order.
 func (s *Store) Authorities() []Authority {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Authority(nil), s.state.Authorities...)
+	var out []Authority
+	_ = s.read(func(st *State) error {
+		out = append([]Authority(nil), st.Authorities...)
+		return nil
+	})
+	return out
 }
 
 // Snapshot returns a deep copy of the whole state.
 func (s *Store) Snapshot() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var out State
+	_ = s.read(func(st *State) error {
+		out = snapshot(st)
+		return nil
+	})
+	return out
+}
+
+func snapshot(st *State) State {
 	out := State{
-		Version:     s.state.Version,
-		Team:        s.state.Team,
-		Authorities: append([]Authority(nil), s.state.Authorities...),
-		Collections: make(map[string]*Collection, len(s.state.Collections)),
+		Version:     st.Version,
+		Team:        st.Team,
+		Authorities: append([]Authority(nil), st.Authorities...),
+		Collections: make(map[string]*Collection, len(st.Collections)),
 	}
-	for slug, c := range s.state.Collections {
+	for slug, c := range st.Collections {
 		cc := &Collection{
 			DeviceCollection: copyObject(c.DeviceCollection),
 			Workloads:        make(map[string]Object, len(c.Workloads)),
@@ -140,6 +153,7 @@ func (s *Store) DeleteDeviceCollection(slug string, purge bool) error {
 				slug, len(c.Devices), len(c.Workloads))
 		}
 		delete(st.Collections, slug)
+		delete(s.devEnc, slug)
 		return nil
 	})
 }
@@ -235,6 +249,7 @@ func (s *Store) PutDevice(slug, id string, data Object) (Device, error) {
 		d.Data = data
 		d.UpdatedAt = now
 		c.Devices[id] = d
+		s.forgetDevice(slug, id, !ok)
 		out = copyDevice(d)
 		return nil
 	})
@@ -252,6 +267,7 @@ func (s *Store) DeleteDevice(slug, id string) error {
 			return fail(ErrNotFound, "instance %q not found in collection %q", id, slug)
 		}
 		delete(c.Devices, id)
+		s.forgetDevice(slug, id, true)
 		return nil
 	})
 }

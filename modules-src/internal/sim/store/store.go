@@ -2,6 +2,12 @@
 // device collections with their workloads and devices. Every operation takes
 // one mutex, so concurrent requests see a consistent state, and every write
 // is saved to the state file (when there is one) before it is acknowledged.
+//
+// Saves are grouped: writes that arrive while a save runs are applied in
+// memory and saved together by the next one, and each returns only once
+// the save that holds it has. Reads, too, return only once every write they
+// could have seen is saved, so that nothing is answered that a crash could
+// take back.
 package store
 
 import (
@@ -11,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -84,19 +91,35 @@ type Options struct {
 
 // Store is the simulator's state behind one mutex.
 type Store struct {
-	mu    sync.Mutex
-	path  string
-	now   func() time.Time
-	state State
+	mu sync.Mutex
+	// saveDone is broadcast (with mu) whenever a save ends.
+	saveDone *sync.Cond
+	// saving is set while a save writes the file with mu released; inflight
+	// is the batch it saves. pending collects the writes applied since, for
+	// the next save.
+	saving   bool
+	inflight *batch
+	pending  *batch
+
+	path string
+	// writeFile is WriteFileAtomic; tests replace it to hold or fail a save.
+	writeFile func(path string, data []byte) error
+	now       func() time.Time
+	state     State
 	// saved is the last state written to path; a failed save restores it so
 	// that memory never runs ahead of the file.
 	saved []byte
+	// devEnc caches each device's encoding in the state file by collection
+	// slug and device ID, so that a save re-encodes only the devices that
+	// changed. Every change to a device must drop its entry (forgetDevice).
+	devEnc map[string]*deviceCache
 }
 
 // Open loads the state file named in opts (a missing file is an empty
 // state) and returns the store.
 func Open(opts Options) (*Store, error) {
-	s := &Store{path: opts.Path, now: opts.Now}
+	s := &Store{path: opts.Path, writeFile: WriteFileAtomic, now: opts.Now, devEnc: map[string]*deviceCache{}}
+	s.saveDone = sync.NewCond(&s.mu)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -104,6 +127,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.Path == "" {
 		return s, nil
 	}
+	removeStaleTemps(opts.Path)
 	data, err := os.ReadFile(opts.Path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -126,6 +150,23 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.saved = data
 	return s, nil
+}
+
+// removeStaleTemps removes the temporary files of saves that a killed
+// simulator left half-written; the state file itself is never one of them.
+func removeStaleTemps(path string) {
+	dir := filepath.Dir(path)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix(path)) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// tempPrefix starts the names of WriteFileAtomic's temporary files.
+func tempPrefix(path string) string {
+	return "." + filepath.Base(path) + ".tmp-"
 }
 
 func decodeState(data []byte) (State, error) {
@@ -156,36 +197,107 @@ func decodeState(data []byte) (State, error) {
 	return st, nil
 }
 
-// read runs fn under the lock.
+// batch is a group of writes saved together; each of their writers waits
+// for done and returns err.
+type batch struct {
+	done bool
+	err  error
+}
+
+// read runs fn under the lock and returns once what fn saw is saved.
 func (s *Store) read(fn func(st *State) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return fn(&s.state)
+	for {
+		err := fn(&s.state)
+		if s.settle() {
+			return err
+		}
+		// fn saw writes that were then rolled back: look again.
+	}
 }
 
-// write runs fn under the lock and saves the result. fn must check
-// everything before it changes anything: its error means "nothing changed".
+// write runs fn under the lock and returns once the result is saved. fn
+// must check everything before it changes anything: its error means
+// "nothing changed".
 func (s *Store) write(fn func(st *State) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := fn(&s.state); err != nil {
-		return err
+	for {
+		if err := fn(&s.state); err != nil {
+			if s.settle() {
+				return err
+			}
+			// The refusal rested on writes that were rolled back.
+			continue
+		}
+		if s.path == "" {
+			return nil
+		}
+		if s.pending == nil {
+			s.pending = &batch{}
+		}
+		return s.await(s.pending)
 	}
-	if s.path == "" {
-		return nil
+}
+
+// settle waits until every write applied so far is saved or rolled back
+// and reports whether they were saved. mu is held.
+func (s *Store) settle() bool {
+	b := s.pending
+	if b == nil {
+		b = s.inflight
 	}
-	data, err := json.MarshalIndent(s.state, "", "  ")
+	return b == nil || s.await(b) == nil
+}
+
+// await waits until b is saved or failed and returns its error; when no
+// save runs, it runs the one that saves b. mu is held.
+func (s *Store) await(b *batch) error {
+	for !b.done {
+		if s.saving {
+			s.saveDone.Wait()
+			continue
+		}
+		// No save runs and b is not done, so b is still the pending batch.
+		s.save()
+	}
+	return b.err
+}
+
+// save writes the state, with every pending write, to the file. mu is held
+// on entry and on return but released while the file is written, so that
+// writes arriving meanwhile gather into the next batch.
+func (s *Store) save() {
+	b := s.pending
+	s.pending = nil
+	s.saving, s.inflight = true, b
+	data, err := s.encode()
 	if err == nil {
-		err = WriteFileAtomic(s.path, data)
+		s.mu.Unlock()
+		err = s.writeFile(s.path, data)
+		s.mu.Lock()
 	}
-	if err != nil {
+	s.saving, s.inflight = false, nil
+	if err == nil {
+		s.saved = data
+	} else {
+		// Memory must never run ahead of the file: go back to the last save.
+		// That also undoes the writes applied during this one, so they fail
+		// with it.
 		if prev, derr := decodeState(s.saved); derr == nil {
 			s.state = prev
 		}
-		return &Error{kind: ErrPersist, msg: fmt.Sprintf("save state file: %v; the change was rolled back", err)}
+		s.devEnc = map[string]*deviceCache{}
+		perr := &Error{kind: ErrPersist, msg: fmt.Sprintf("save state file: %v; the change was rolled back", err)}
+		if s.pending != nil {
+			s.pending.done, s.pending.err = true, perr
+			s.pending = nil
+		}
+		b.err = perr
 	}
-	s.saved = data
-	return nil
+	b.done = true
+	s.saveDone.Broadcast()
 }
 
 // WriteFileAtomic replaces path with data (mode 0600) so that a reader, or
@@ -194,7 +306,7 @@ func (s *Store) write(fn func(st *State) error) error {
 // path and fsyncs the directory.
 func WriteFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return err
 	}
