@@ -13,16 +13,44 @@ import (
 	"github.com/stepfleet/smallstep/modules-src/internal/sim/store"
 )
 
+// handler serves one method of an endpoint; route is the endpoint's path
+// template below BasePath, as Stats.ByRoute names it.
+type handler struct {
+	route string
+	serve http.HandlerFunc
+}
+
 // handlers maps HTTP methods to the handlers of one endpoint.
-type handlers map[string]http.HandlerFunc
+type handlers map[string]handler
+
+func methods(h handlers) []string {
+	out := make([]string, 0, len(h))
+	for m := range h {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
 
 func allowed(h handlers) string {
-	methods := make([]string, 0, len(h))
-	for m := range h {
-		methods = append(methods, m)
+	return strings.Join(methods(h), ", ")
+}
+
+// noRoute stands for every path that is no endpoint in Stats.ByRoute, so
+// that its keys stay few whatever clients send.
+const noRoute = "(no route)"
+
+// routeKey is the request's key in Stats.ByRoute: the method and the
+// endpoint's route template, e.g. "PUT /collections/{slug}/instances/{id}".
+// A method the endpoint does not have is counted under the endpoint.
+func routeKey(method string, hs handlers) string {
+	if h, ok := hs[method]; ok {
+		return method + " " + h.route
 	}
-	sort.Strings(methods)
-	return strings.Join(methods, ", ")
+	if len(hs) > 0 {
+		return method + " " + hs[methods(hs)[0]].route
+	}
+	return method + " " + noRoute
 }
 
 // routes returns the endpoint for the decoded path segments below BasePath,
@@ -35,47 +63,56 @@ func (s *Server) routes(seg []string) handlers {
 	}
 	switch {
 	case match(seg, "authorities"):
-		return handlers{http.MethodGet: s.listAuthorities}
+		return handlers{http.MethodGet: {"/authorities", s.listAuthorities}}
 	case match(seg, "_sim", "stats"):
-		return handlers{http.MethodGet: s.simStats}
+		return handlers{http.MethodGet: {"/_sim/stats", s.simStats}}
 	case match(seg, "_sim", "state"):
-		return handlers{http.MethodGet: s.simState}
+		return handlers{http.MethodGet: {"/_sim/state", s.simState}}
+	case match(seg, "_sim", "faults"):
+		return handlers{
+			http.MethodGet: {"/_sim/faults", loopbackOnly(s.getFaults)},
+			http.MethodPut: {"/_sim/faults", loopbackOnly(s.putFaults)},
+		}
 	case match(seg, "device-collections", "*"):
+		const route = "/device-collections/{slug}"
 		slug := seg[1]
 		return handlers{
-			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) { s.getDeviceCollection(w, slug) },
-			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) { s.putDeviceCollection(w, r, slug) },
-			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) { s.deleteDeviceCollection(w, r, slug) },
+			http.MethodGet:    {route, func(w http.ResponseWriter, r *http.Request) { s.getDeviceCollection(w, slug) }},
+			http.MethodPut:    {route, func(w http.ResponseWriter, r *http.Request) { s.putDeviceCollection(w, r, slug) }},
+			http.MethodDelete: {route, func(w http.ResponseWriter, r *http.Request) { s.deleteDeviceCollection(w, r, slug) }},
 		}
 	case match(seg, "device-collections", "*", "*", "*"):
 		slug := seg[1]
 		h := handlers{}
 		if seg[2] == "workloads" {
+			const route = "/device-collections/{slug}/workloads/{workloadSlug}"
 			name := seg[3]
-			h[http.MethodGet] = func(w http.ResponseWriter, r *http.Request) { s.getWorkload(w, slug, name) }
-			h[http.MethodPut] = func(w http.ResponseWriter, r *http.Request) { s.putWorkload(w, r, slug, name) }
-			h[http.MethodDelete] = func(w http.ResponseWriter, r *http.Request) { s.deleteWorkload(w, slug, name) }
+			h[http.MethodGet] = handler{route, func(w http.ResponseWriter, r *http.Request) { s.getWorkload(w, slug, name) }}
+			h[http.MethodPut] = handler{route, func(w http.ResponseWriter, r *http.Request) { s.putWorkload(w, r, slug, name) }}
+			h[http.MethodDelete] = handler{route, func(w http.ResponseWriter, r *http.Request) { s.deleteWorkload(w, slug, name) }}
 		}
 		// Workloads have no POST, so a device whose ID is "workloads" can
 		// still get an enrollment token.
 		if seg[3] == "enrollment-token" {
+			const route = "/device-collections/{slug}/{id}/enrollment-token"
 			id := seg[2]
-			h[http.MethodPost] = func(w http.ResponseWriter, r *http.Request) { s.postEnrollmentToken(w, r, slug, id) }
+			h[http.MethodPost] = handler{route, func(w http.ResponseWriter, r *http.Request) { s.postEnrollmentToken(w, r, slug, id) }}
 		}
 		if len(h) == 0 {
 			return nil
 		}
 		return h
 	case match(seg, "collections", "*", "instances", "*"):
+		const route = "/collections/{slug}/instances/{id}"
 		slug, id := seg[1], seg[3]
 		return handlers{
-			http.MethodGet:    func(w http.ResponseWriter, r *http.Request) { s.getInstance(w, slug, id) },
-			http.MethodPut:    func(w http.ResponseWriter, r *http.Request) { s.putInstance(w, r, slug, id) },
-			http.MethodDelete: func(w http.ResponseWriter, r *http.Request) { s.deleteInstance(w, slug, id) },
+			http.MethodGet:    {route, func(w http.ResponseWriter, r *http.Request) { s.getInstance(w, slug, id) }},
+			http.MethodPut:    {route, func(w http.ResponseWriter, r *http.Request) { s.putInstance(w, r, slug, id) }},
+			http.MethodDelete: {route, func(w http.ResponseWriter, r *http.Request) { s.deleteInstance(w, slug, id) }},
 		}
 	case match(seg, "collections", "*", "items"):
 		slug := seg[1]
-		return handlers{http.MethodGet: func(w http.ResponseWriter, r *http.Request) { s.listInstances(w, r, slug) }}
+		return handlers{http.MethodGet: {"/collections/{slug}/items", func(w http.ResponseWriter, r *http.Request) { s.listInstances(w, r, slug) }}}
 	}
 	return nil
 }
@@ -340,42 +377,4 @@ func (s *Server) listAuthorities(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, views)
-}
-
-// Stats counts requests for tests: Requests counts every API request
-// (authorised or not), Writes the PUT, POST, DELETE and PATCH requests that
-// reached an endpoint's handler, failed ones included. Requests to /_sim/
-// are not counted, so reading the stats does not change them.
-type Stats struct {
-	Requests int64 `json:"requests"`
-	Writes   int64 `json:"writes"`
-}
-
-// Stats returns the counters served at /api/_sim/stats.
-func (s *Server) Stats() Stats {
-	return Stats{Requests: s.requests.Load(), Writes: s.writes.Load()}
-}
-
-func (s *Server) simStats(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.Stats())
-}
-
-// stateDump is the body of /api/_sim/state: the whole state, including
-// fields the API never returns (adminEmails), so that tests can check what a
-// client sent. There are no tokens in it: the API token is not state and
-// enrollment tokens are not kept.
-type stateDump struct {
-	Team        string                       `json:"team"`
-	Authorities []authorityView              `json:"authorities"`
-	Collections map[string]*store.Collection `json:"collections"`
-}
-
-func (s *Server) simState(w http.ResponseWriter, r *http.Request) {
-	snap := s.store.Snapshot()
-	views, err := s.authorityViews()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "authority root: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, stateDump{Team: snap.Team, Authorities: views, Collections: snap.Collections})
 }

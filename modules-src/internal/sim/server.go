@@ -1,7 +1,9 @@
 // Package sim is a local simulator of the Smallstep API gateway for API
 // version 2023-03-01: the endpoints the project's modules use, with the
 // real gateway's status codes, headers, pagination and error bodies, plus
-// inspection endpoints under /api/_sim/ for tests.
+// inspection endpoints under /api/_sim/ for tests and seeded fault injection
+// (error statuses, hangs, resets, truncated answers) to test clients'
+// retries against.
 package sim
 
 import (
@@ -16,7 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/sim/authority"
@@ -48,6 +50,9 @@ type Config struct {
 	Log io.Writer
 	// Now is the clock for timestamps; nil means time.Now.
 	Now func() time.Time
+	// Faults configures fault injection; the zero value injects none. PUT
+	// /api/_sim/faults changes it while the server runs.
+	Faults Faults
 }
 
 // Server is the simulator's HTTP handler.
@@ -59,9 +64,15 @@ type Server struct {
 	store    *store.Store
 	log      *slog.Logger
 	now      func() time.Time
+	faults   *faulter
+	// startFaults are the settings New was given; PUT /api/_sim/faults
+	// fills in what its body leaves out from them.
+	startFaults Faults
+	counters    counters
 
-	requests atomic.Int64
-	writes   atomic.Int64
+	// hangsEnd is closed by EndHangs.
+	hangsEnd chan struct{}
+	endHangs sync.Once
 }
 
 // New opens the state, generates the team's authorities when the state has
@@ -79,6 +90,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
+	faults, err := cfg.Faults.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("faults: %w", err)
+	}
 	st, err := store.Open(store.Options{Path: cfg.StatePath, Team: cfg.Team, Now: cfg.Now})
 	if err != nil {
 		return nil, err
@@ -89,10 +104,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("create authorities: %w", err)
 	}
 	return &Server{
-		wantAuth: sha256.Sum256([]byte("Bearer " + cfg.Token)),
-		store:    st,
-		log:      slog.New(slog.NewTextHandler(cfg.Log, nil)),
-		now:      cfg.Now,
+		wantAuth:    sha256.Sum256([]byte("Bearer " + cfg.Token)),
+		store:       st,
+		log:         slog.New(slog.NewTextHandler(cfg.Log, nil)),
+		now:         cfg.Now,
+		faults:      newFaulter(faults),
+		startFaults: faults,
+		counters:    counters{byRoute: map[string]int64{}},
+		hangsEnd:    make(chan struct{}),
 	}, nil
 }
 
@@ -127,15 +146,27 @@ func newAuthorities(team string, now time.Time) ([]store.Authority, error) {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// ServeHTTP checks what every request needs (bearer token, API version),
-// echoes the request ID, routes, counts and logs.
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection, to flush it or
+// take it over for a fault.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// ServeHTTP counts and logs every request, decides whether it gets a fault
+// (never under /api/_sim/) and serves it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := r.Header.Get(headerRequestID)
@@ -145,47 +176,69 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	rec.Header().Set(headerRequestID, reqID)
 	rec.Header().Set(headerAPIVersion, APIVersion)
+	var fault FaultKind
 	defer func() {
 		// The path is logged without the query and never with headers: no
 		// token or enrollment token can reach the log.
-		s.log.Info("request", "method", r.Method, "path", r.URL.EscapedPath(),
-			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond), "request_id", reqID)
+		attrs := []any{"method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond), "request_id", reqID}
+		if fault != "" {
+			attrs = append(attrs, "fault", string(fault))
+		}
+		s.log.Info("request", attrs...)
 	}()
 
 	segs, pathErr := splitPath(r.URL.EscapedPath())
-	internal := len(segs) > 0 && segs[0] == "_sim"
-	if !internal {
-		s.requests.Add(1)
+	var hs handlers
+	if pathErr == nil {
+		hs = s.routes(segs)
 	}
+	if len(segs) > 0 && segs[0] == "_sim" {
+		s.serve(rec, r, hs, pathErr)
+		return
+	}
+	s.counters.request(routeKey(r.Method, hs))
+	if d := s.faults.decide(); d.kind != "" {
+		fault = d.kind
+		s.inject(rec, r, d, func(w http.ResponseWriter) { s.serve(w, r, hs, pathErr) })
+		return
+	}
+	s.serve(rec, r, hs, pathErr)
+}
+
+// serve checks what every request needs (bearer token, API version, an
+// endpoint and method) and calls the endpoint's handler.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, hs handlers, pathErr *pathError) {
 	if msg, ok := s.authorize(r); !ok {
-		rec.Header().Set("WWW-Authenticate", `Bearer realm="smallstep-sim"`)
-		writeError(rec, http.StatusUnauthorized, msg)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="smallstep-sim"`)
+		writeError(w, http.StatusUnauthorized, msg)
 		return
 	}
 	if v := r.Header.Get(headerAPIVersion); v != "" && v != APIVersion {
-		writeError(rec, http.StatusBadRequest, fmt.Sprintf("unsupported API version %q in %s; this server supports %s", v, headerAPIVersion, APIVersion))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported API version %q in %s; this server supports %s", v, headerAPIVersion, APIVersion))
 		return
 	}
 	if pathErr != nil {
-		writeError(rec, pathErr.status, pathErr.msg)
+		writeError(w, pathErr.status, pathErr.msg)
 		return
 	}
-	handlers := s.routes(segs)
-	if handlers == nil {
-		writeError(rec, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.EscapedPath()))
+	if hs == nil {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.EscapedPath()))
 		return
 	}
-	h, ok := handlers[r.Method]
+	h, ok := hs[r.Method]
 	if !ok {
-		rec.Header().Set("Allow", allowed(handlers))
-		writeError(rec, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s; use %s", r.Method, r.URL.EscapedPath(), allowed(handlers)))
+		w.Header().Set("Allow", allowed(hs))
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s; use %s", r.Method, r.URL.EscapedPath(), allowed(hs)))
 		return
 	}
 	switch r.Method {
 	case http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodPatch:
-		s.writes.Add(1)
+		if !strings.HasPrefix(h.route, "/_sim/") {
+			s.counters.write()
+		}
 	}
-	h(rec, r)
+	h.serve(w, r)
 }
 
 func (s *Server) authorize(r *http.Request) (string, bool) {

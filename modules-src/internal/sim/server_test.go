@@ -631,7 +631,11 @@ func TestAuthoritiesFingerprintIsSHA256OfRoot(t *testing.T) {
 func TestStats(t *testing.T) {
 	s := newTestSim(t, Config{})
 	stats := func() map[string]any { return s.mustDo(http.StatusOK, http.MethodGet, "/_sim/stats", nil).object(t) }
-	require.Equal(t, map[string]any{"requests": float64(0), "writes": float64(0)}, stats())
+	noFaults := map[string]any{"total": float64(0), "by_kind": map[string]any{
+		"429": float64(0), "500": float64(0), "502": float64(0), "503": float64(0), "504": float64(0),
+		"hang": float64(0), "reset": float64(0), "truncate": float64(0),
+	}}
+	require.Equal(t, map[string]any{"requests": float64(0), "writes": float64(0), "faults": noFaults, "by_route": map[string]any{}}, stats())
 
 	s.mustDo(http.StatusOK, http.MethodPut, "/device-collections/c", awsCollection("c"))             // write
 	s.mustDo(http.StatusBadRequest, http.MethodPut, "/device-collections/c", `{}`)                   // failed write
@@ -640,9 +644,24 @@ func TestStats(t *testing.T) {
 	s.mustDo(http.StatusNotFound, http.MethodPut, "/nowhere", `{}`)                                  // no handler
 	s.mustDo(http.StatusMethodNotAllowed, http.MethodPatch, "/device-collections/c", `{}`)           // no handler
 	s.request(http.MethodPut, "/device-collections/c", `{}`, map[string]string{"Authorization": ""}) // 401
+	s.mustDo(http.StatusOK, http.MethodGet, "/_sim/faults", nil)                                     // not counted
+	s.mustDo(http.StatusOK, http.MethodPut, "/_sim/faults", `{"rate":0}`)                            // not counted
 
-	require.Equal(t, map[string]any{"requests": float64(7), "writes": float64(3)}, stats())
-	require.Equal(t, Stats{Requests: 7, Writes: 3}, s.srv.Stats())
+	require.Equal(t, map[string]any{
+		"requests": float64(7),
+		"writes":   float64(3),
+		"faults":   noFaults,
+		"by_route": map[string]any{
+			"PUT /device-collections/{slug}":    float64(3),
+			"DELETE /device-collections/{slug}": float64(1),
+			"GET /device-collections/{slug}":    float64(1),
+			"PATCH /device-collections/{slug}":  float64(1),
+			"PUT (no route)":                    float64(1),
+		},
+	}, stats())
+	got := s.srv.Stats()
+	require.Equal(t, int64(7), got.Requests)
+	require.Equal(t, int64(3), got.Writes)
 }
 
 func TestConcurrentPuts(t *testing.T) {
