@@ -30,12 +30,23 @@ const shutdownGrace = 5 * time.Second
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("smallstep-sim", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.SortFlags = false
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
 	token := fs.String("token", "", "API token that clients must send as 'Authorization: Bearer <token>'")
 	tokenFile := fs.String("token-file", "", "file holding the API token (surrounding whitespace is trimmed); keeps it off the command line")
 	statePath := fs.String("state", "", "JSON file to load the state from and save it to after every write (default: memory only)")
 	team := fs.String("team", "demo", "team name, as in agents.<team>.ca.smallstep.com")
 	urlFile := fs.String("url-file", "", "also write the base URL into this file (removed again on exit)")
+	faultRate := fs.Float64("fault-rate", 0, "share of API requests, 0 to 1, that get an injected fault (see below)")
+	faultKinds := fs.StringSlice("fault-kinds", kindStrings(DefaultFaultKinds), "comma-separated faults to choose from, each equally likely: 429, 500, 502, 503, 504, hang, reset, truncate")
+	faultSeed := fs.Int64("fault-seed", 1, "seed of the fault decisions: the same seed and order of requests give the same faults")
+	hangFor := fs.Duration("hang-for", DefaultHangFor, "how long a hang fault waits before its 504; longer than a client's timeout")
+	faultApplied := fs.StringSlice("fault-applied", nil, "comma-separated faults among 500, 502, 504 and hang that apply the request before they fire (default none)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, usageFaults)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -54,8 +65,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, "%v", err)
 	}
+	faults, err := faultFlags(*faultRate, *faultKinds, *faultSeed, *hangFor, *faultApplied)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
 
-	srv, err := New(Config{Token: tok, Team: *team, StatePath: *statePath, Log: stderr})
+	srv, err := New(Config{Token: tok, Team: *team, StatePath: *statePath, Log: stderr, Faults: faults})
 	if err != nil {
 		return fail(1, "%v", err)
 	}
@@ -74,6 +89,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	// Hanging requests end at shutdown instead of holding it for --hang-for.
+	hs.RegisterOnShutdown(srv.EndHangs)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "smallstep-sim listening on %s\n", base)
@@ -92,6 +109,77 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(1, "shutdown: %v", err)
 	}
 	return 0
+}
+
+const usageHead = `Usage: smallstep-sim [flags]
+
+A local simulator of the Smallstep API gateway (API version 2023-03-01) for
+tests and demos. Once it listens it prints one line to stdout,
+"smallstep-sim listening on http://HOST:PORT/api"; its request log goes to
+stderr and never holds a token.
+
+Flags:
+`
+
+const usageFaults = `
+Fault injection:
+  With --fault-rate above 0, that share of API requests gets a fault drawn
+  from --fault-kinds. Decisions come from a PRNG seeded with --fault-seed, so
+  the same seed and order of requests give the same faults. Requests under
+  /api/_sim/ never get one. The kinds, and whether the request is applied
+  (the write done) before the fault fires:
+    429       Retry-After: 1 and a JSON error body; never applied
+    500       JSON error body; applied if listed in --fault-applied
+    502       an HTML page, as from a proxy; applied if listed in --fault-applied
+    503       JSON error body; never applied
+    504       JSON error body; applied if listed in --fault-applied
+    hang      no answer for --hang-for (or until the client goes away), then
+              504; applied if listed in --fault-applied
+    reset     the connection is reset (TCP RST) before any answer; never applied
+    truncate  always applied; the answer's Content-Length is the whole body
+              but only half is sent before the connection closes (an answer
+              without a body is not sent at all)
+
+Endpoints for tests (bearer token as for the API):
+  GET /api/_sim/stats   {"requests", "writes", "faults": {"total", "by_kind"},
+                        "by_route": {"PUT /collections/{slug}/instances/{id}": N, ...}}
+  GET /api/_sim/state   the whole state
+  GET /api/_sim/faults  the fault settings and counts (loopback clients only)
+  PUT /api/_sim/faults  change them during a run (loopback clients only), e.g.
+                        {"rate":0.1,"kinds":["503"],"seed":7}; also "hang_for"
+                        ("5s") and "applied" (["502"]). "rate" is required; what
+                        is left out takes the value of its flag. The decisions
+                        restart from the seed; the counts carry on.
+`
+
+// faultFlags checks the fault flags and turns them into Faults.
+func faultFlags(rate float64, kinds []string, seed int64, hangFor time.Duration, applied []string) (Faults, error) {
+	if err := checkFaultRate(rate); err != nil {
+		return Faults{}, fmt.Errorf("--fault-rate: %w", err)
+	}
+	if len(kinds) == 0 {
+		return Faults{}, fmt.Errorf("--fault-kinds: give at least one of %s", joinKinds(AllFaultKinds))
+	}
+	k, err := ParseFaultKinds(kinds, AllFaultKinds)
+	if err != nil {
+		return Faults{}, fmt.Errorf("--fault-kinds: %w", err)
+	}
+	if hangFor <= 0 {
+		return Faults{}, fmt.Errorf("--hang-for: must be positive, not %s", hangFor)
+	}
+	a, err := ParseFaultKinds(applied, ApplicableFaultKinds)
+	if err != nil {
+		return Faults{}, fmt.Errorf("--fault-applied: %w", err)
+	}
+	return Faults{Rate: rate, Kinds: k, Seed: seed, HangFor: hangFor, Applied: a}, nil
+}
+
+func kindStrings(kinds []FaultKind) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = string(k)
+	}
+	return out
 }
 
 // resolveToken returns the API token from exactly one of --token and
