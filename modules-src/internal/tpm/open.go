@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -50,7 +49,8 @@ var (
 //   - "unix:/path/to/tpm.sock" is a swtpm server socket
 //     (swtpm socket --server type=unixio,path=...);
 //   - "tcp:host:port" is a swtpm server port
-//     (swtpm socket --server type=tcp,port=...);
+//     (swtpm socket --server type=tcp,port=...); host is an IPv4 address,
+//     an IPv6 address in brackets or localhost, as names are not resolved;
 //   - anything else is a TPM character device.
 //
 // Errors say what was tried and what to do about it.
@@ -131,7 +131,11 @@ func openUnix(path string) (transport.TPMCloser, string, error) {
 	case fi.Mode()&fs.ModeSocket == 0:
 		return nil, "", fmt.Errorf("%s is not a Unix socket; point tpm_path at swtpm's --server socket", path)
 	}
-	t := &streamTPM{network: "unix", address: path}
+	sa, err := unixSockaddr(path)
+	if err != nil {
+		return nil, "", err
+	}
+	t := &streamTPM{network: "unix", address: path, addrs: []syscall.Sockaddr{sa}}
 	if err := t.probe(); err != nil {
 		return nil, "", err
 	}
@@ -139,10 +143,15 @@ func openUnix(path string) (transport.TPMCloser, string, error) {
 }
 
 func openTCP(addr string) (transport.TPMCloser, string, error) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	host, port, err := splitHostPort(addr)
+	if err != nil {
 		return nil, "", fmt.Errorf("tpm_path tcp:%s is not tcp:host:port: %w", addr, err)
 	}
-	t := &streamTPM{network: "tcp", address: addr}
+	addrs, err := tcpSockaddrs(host, port)
+	if err != nil {
+		return nil, "", fmt.Errorf("tpm_path tcp:%s: %w", addr, err)
+	}
+	t := &streamTPM{network: "tcp", address: addr, addrs: addrs}
 	if err := t.probe(); err != nil {
 		return nil, "", err
 	}
@@ -160,7 +169,9 @@ func openTCP(addr string) (transport.TPMCloser, string, error) {
 // fails in seconds, and the response is read by the size in its header.
 type streamTPM struct {
 	network string // "unix" or "tcp"
-	address string
+	address string // as the user wrote it, for messages
+	// addrs are tried in order until one connects ("localhost" has two).
+	addrs []syscall.Sockaddr
 }
 
 // Responses are at most a few KiB (TPM 2.0 Part 2 MAX_RESPONSE_SIZE is
@@ -179,9 +190,7 @@ func (s *streamTPM) Send(cmd []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		return nil, fmt.Errorf("TPM %s %s: %w", s.network, s.address, err)
-	}
+	conn.deadline = time.Now().Add(ioTimeout)
 	if _, err := conn.Write(cmd); err != nil {
 		return nil, s.ioError("sending a command to", err)
 	}
@@ -213,10 +222,10 @@ func (s *streamTPM) probe() error {
 	return conn.Close()
 }
 
-func (s *streamTPM) dial() (net.Conn, error) {
+func (s *streamTPM) dial() (*sockConn, error) {
 	deadline := time.Now().Add(dialTimeout)
 	for {
-		conn, err := net.DialTimeout(s.network, s.address, dialTimeout)
+		conn, err := s.connect(deadline)
 		if err == nil {
 			return conn, nil
 		}
@@ -231,8 +240,23 @@ func (s *streamTPM) dial() (net.Conn, error) {
 	}
 }
 
+// connect tries each address in turn and returns the first error if none
+// connects: for "localhost", IPv4 is where swtpm listens by default.
+func (s *streamTPM) connect(deadline time.Time) (*sockConn, error) {
+	var first error
+	for _, sa := range s.addrs {
+		conn, err := connect(sa, deadline)
+		if err == nil {
+			return conn, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, first
+}
+
 func (s *streamTPM) dialError(err error) error {
-	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.EAGAIN):
 		return &openError{fmt.Sprintf("TPM socket %s stayed busy for %s: swtpm serves one client at a time and another one holds it", s.address, dialTimeout), err}
@@ -244,7 +268,7 @@ func (s *streamTPM) dialError(err error) error {
 		return &openError{fmt.Sprintf("TPM socket %s does not exist; start swtpm or fix tpm_path", s.address), err}
 	case errors.Is(err, fs.ErrPermission):
 		return &openError{fmt.Sprintf("permission denied connecting to TPM socket %s; run as the user that started swtpm or as root", s.address), err}
-	case errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		return &openError{fmt.Sprintf("connecting to TPM at %s %s timed out after %s; check that swtpm is running and reachable", s.network, s.address, dialTimeout), err}
 	default:
 		return fmt.Errorf("connecting to TPM at %s %s: %w", s.network, s.address, err)
@@ -252,8 +276,7 @@ func (s *streamTPM) dialError(err error) error {
 }
 
 func (s *streamTPM) ioError(doing string, err error) error {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Errorf("%s TPM at %s %s timed out after %s; swtpm may be hung or serving another client", doing, s.network, s.address, ioTimeout)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
