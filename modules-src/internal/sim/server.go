@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/sim/authority"
 	"github.com/stepfleet/smallstep/modules-src/internal/sim/store"
@@ -271,6 +272,12 @@ func splitPath(escaped string) ([]string, *pathError) {
 		dec, err := url.PathUnescape(seg)
 		if err != nil {
 			return nil, &pathError{http.StatusBadRequest, fmt.Sprintf("invalid percent-encoding in path segment %q", seg)}
+		}
+		// Names and IDs are kept as JSON strings, which would turn invalid
+		// UTF-8 into U+FFFD: after a restart the object would have another
+		// name.
+		if !utf8.ValidString(dec) {
+			return nil, &pathError{http.StatusBadRequest, fmt.Sprintf("path segment %q is not valid UTF-8 once decoded", seg)}
 		}
 		segs[i] = dec
 	}

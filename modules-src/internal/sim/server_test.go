@@ -482,6 +482,9 @@ func TestSplitPath(t *testing.T) {
 		{"/api/authorities", []string{"authorities"}, 0},
 		{"/api/device-collections/", []string{"device-collections", ""}, 0},
 		{"/api/collections/c/instances/bad%zz", nil, http.StatusBadRequest},
+		{"/api/collections/c/instances/%C3%BCn%C3%AF", []string{"collections", "c", "instances", "ünï"}, 0},
+		{"/api/collections/c/instances/bad%FFutf8", nil, http.StatusBadRequest},
+		{"/api/device-collections/%C3", nil, http.StatusBadRequest},
 		{"/api", nil, http.StatusNotFound},
 		{"/v1/authorities", nil, http.StatusNotFound},
 	} {
