@@ -1,16 +1,13 @@
 package tpm
 
 import (
-	"crypto"
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/google/go-tpm/tpm2"
-	"github.com/google/go-tpm/tpm2/transport"
+	"github.com/stepfleet/smallstep/modules-src/internal/tpm/wire"
 )
 
 // EK is one endorsement key of the TPM. The JSON names are the Ansible
@@ -121,31 +118,31 @@ func SelectEK(r *Report, ekType string) (*EK, error) {
 // from the TCG Registry of Reserved TPM 2.0 Handles and Localities, section
 // 2.3.1 (endorsement primary keys, 0x81010000-0x8101FFFF).
 const (
-	nvEKFirst     tpm2.TPMHandle = 0x01C00002
-	nvEKLast      tpm2.TPMHandle = 0x01C0001E
-	handleEKFirst tpm2.TPMHandle = 0x81010000
-	handleEKLast  tpm2.TPMHandle = 0x8101FFFF
+	nvEKFirst     wire.Handle = 0x01C00002
+	nvEKLast      wire.Handle = 0x01C0001E
+	handleEKFirst wire.Handle = 0x81010000
+	handleEKLast  wire.Handle = 0x8101FFFF
 )
 
 // lowRangeEK is an EK type with a TCG default template: its certificate,
 // nonce and template indexes and its conventional persistent handle.
 type lowRangeEK struct {
 	kind, label      string
-	cert, nonce, tpl tpm2.TPMHandle
-	handle           tpm2.TPMHandle
-	template         tpm2.TPMTPublic
+	cert, nonce, tpl wire.Handle
+	handle           wire.Handle
+	template         func() wire.Public
 }
 
 var lowRangeEKs = []lowRangeEK{
-	{"rsa2048", "RSA 2048", 0x01C00002, 0x01C00003, 0x01C00004, 0x81010001, tpm2.RSAEKTemplate},
-	{"ecc-p256", "ECC P-256", 0x01C0000A, 0x01C0000B, 0x01C0000C, 0x81010002, tpm2.ECCEKTemplate},
+	{"rsa2048", "RSA 2048", 0x01C00002, 0x01C00003, 0x01C00004, 0x81010001, wire.RSAEKTemplate},
+	{"ecc-p256", "ECC P-256", 0x01C0000A, 0x01C0000B, 0x01C0000C, 0x81010002, wire.ECCEKTemplate},
 }
 
 // highRangeCerts are the high-range certificate indexes: RSA 2048, ECC
 // P-256, P-384, P-521, SM2 P-256, RSA 3072, RSA 4096. Their keys come from
 // templates go-tpm does not ship, so they are checked against persistent
 // keys only.
-var highRangeCerts = []tpm2.TPMHandle{0x01C00012, 0x01C00014, 0x01C00016, 0x01C00018, 0x01C0001A, 0x01C0001C, 0x01C0001E}
+var highRangeCerts = []wire.Handle{0x01C00012, 0x01C00014, 0x01C00016, 0x01C00018, 0x01C0001A, 0x01C0001C, 0x01C0001E}
 
 // ReadEKs reads every endorsement key the TPM holds.
 //
@@ -155,9 +152,9 @@ var highRangeCerts = []tpm2.TPMHandle{0x01C00012, 0x01C00014, 0x01C00016, 0x01C0
 // certificate the TPM's EK is reported. High-range certificates and other
 // persistent endorsement keys are reported too. Problems that leave other
 // keys readable become warnings; an error means no EK could be read.
-func ReadEKs(t transport.TPM) (*Report, error) {
+func ReadEKs(t wire.TPM) (*Report, error) {
 	chunk, err := nvBufferMax(t)
-	if errors.Is(err, tpm2.TPMRCInitialize) {
+	if errors.Is(err, wire.RCInitialize) {
 		// The first command a TPM gets after power-on must be TPM2_Startup;
 		// firmware sends it, swtpm does only when told to.
 		return nil, fmt.Errorf("the TPM has not been started (no TPM2_Startup); for swtpm add --flags not-need-init,startup-clear: %w", err)
@@ -177,7 +174,7 @@ func ReadEKs(t transport.TPM) (*Report, error) {
 	r := &ekReader{
 		t:      t,
 		chunk:  chunk,
-		nv:     map[tpm2.TPMHandle]bool{},
+		nv:     map[wire.Handle]bool{},
 		seen:   map[string]bool{},
 		report: &Report{EKs: []EK{}, Warnings: []string{}},
 	}
@@ -211,16 +208,16 @@ func ReadEKs(t transport.TPM) (*Report, error) {
 }
 
 type ekReader struct {
-	t          transport.TPM
+	t          wire.TPM
 	chunk      uint16
-	nv         map[tpm2.TPMHandle]bool
+	nv         map[wire.Handle]bool
 	persistent []persistentEK
 	seen       map[string]bool // fingerprints already in the report
 	report     *Report
 }
 
 type persistentEK struct {
-	handle tpm2.TPMHandle
+	handle wire.Handle
 	ek     EK
 }
 
@@ -238,33 +235,23 @@ func (r *ekReader) add(e EK) {
 // decryption key bound to this TPM, as every TCG EK template makes (TCG EK
 // Credential Profile, annex B). Anything else there (a signing key, say) is
 // not an EK.
-func (r *ekReader) loadPersistent(handles []tpm2.TPMHandle) {
+func (r *ekReader) loadPersistent(handles []wire.Handle) {
+	const ekShape = wire.AttrFixedTPM | wire.AttrFixedParent | wire.AttrRestricted | wire.AttrDecrypt
 	for _, h := range handles {
-		rsp, err := tpm2.ReadPublic{ObjectHandle: h}.Execute(r.t)
+		pub, err := wire.ReadPublic(r.t, h)
 		if err != nil {
 			r.warnf("skipped persistent key 0x%08x: ReadPublic: %v", uint32(h), err)
 			continue
 		}
-		pub, err := rsp.OutPublic.Contents()
+		if a := pub.Attributes; a&ekShape != ekShape || a&wire.AttrSignEncrypt != 0 {
+			continue
+		}
+		key, err := publicAreaKey(pub)
 		if err != nil {
 			r.warnf("skipped persistent key 0x%08x: %v", uint32(h), err)
 			continue
 		}
-		a := pub.ObjectAttributes
-		if !a.FixedTPM || !a.FixedParent || !a.Restricted || !a.Decrypt || a.SignEncrypt {
-			continue
-		}
-		key, err := publicKey(pub)
-		if err != nil {
-			r.warnf("skipped persistent key 0x%08x: %v", uint32(h), err)
-			continue
-		}
-		e, err := newEK(key, handleSource(h))
-		if err != nil {
-			r.warnf("skipped persistent key 0x%08x: %v", uint32(h), err)
-			continue
-		}
-		r.persistent = append(r.persistent, persistentEK{handle: h, ek: e})
+		r.persistent = append(r.persistent, persistentEK{handle: h, ek: newEK(key, handleSource(h))})
 	}
 }
 
@@ -327,7 +314,7 @@ func (r *ekReader) tpmEK(s lowRangeEK, cert *EK) (*EK, error) {
 
 // highRange reports a high-range certificate, checked against persistent
 // keys where one matches.
-func (r *ekReader) highRange(idx tpm2.TPMHandle) {
+func (r *ekReader) highRange(idx wire.Handle) {
 	e, err := r.certEK(idx)
 	if err != nil {
 		r.warnf("skipped the EK certificate at NV 0x%08x: %v", uint32(idx), err)
@@ -345,7 +332,7 @@ func (r *ekReader) highRange(idx tpm2.TPMHandle) {
 }
 
 // certEK reads and parses the EK certificate at an NV index.
-func (r *ekReader) certEK(idx tpm2.TPMHandle) (*EK, error) {
+func (r *ekReader) certEK(idx wire.Handle) (*EK, error) {
 	b, err := readNV(r.t, idx, r.chunk)
 	if err != nil {
 		return nil, err
@@ -354,10 +341,7 @@ func (r *ekReader) certEK(idx tpm2.TPMHandle) (*EK, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := newEK(c.pub, nvSource(idx))
-	if err != nil {
-		return nil, err
-	}
+	e := newEK(c.pub, nvSource(idx))
 	e.CertificatePEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.der}))
 	e.Issuer = c.issuer
 	e.NotBefore = formatTime(c.notBefore)
@@ -379,41 +363,34 @@ func (r *ekReader) recreate(s lowRangeEK) (*EK, error) {
 	if err != nil {
 		return nil, err
 	}
-	rsp, err := tpm2.CreatePrimary{
-		PrimaryHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHEndorsement, Auth: tpm2.PasswordAuth(nil)},
-		InPublic:      tpm2.New2B(tpl),
-	}.Execute(r.t)
-	if err != nil {
-		if errors.Is(err, tpm2.TPMRCAsymmetric) || errors.Is(err, tpm2.TPMRCCurve) {
+	handle, pub, err := wire.CreatePrimary(r.t, wire.RHEndorsement, &tpl)
+	if handle == 0 {
+		if errors.Is(err, wire.RCAsymmetric) || errors.Is(err, wire.RCCurve) {
 			return nil, fmt.Errorf("%w: creating the %s EK: %w", errAlgorithmUnsupported, s.label, err)
 		}
 		hint := ""
 		switch {
-		case errors.Is(err, tpm2.TPMRCBadAuth), errors.Is(err, tpm2.TPMRCAuthFail):
+		case errors.Is(err, wire.RCBadAuth), errors.Is(err, wire.RCAuthFail):
 			hint = " (the endorsement hierarchy has a password)"
-		case errors.Is(err, tpm2.TPMRCHierarchy):
+		case errors.Is(err, wire.RCHierarchy):
 			hint = " (the endorsement hierarchy is disabled)"
 		}
 		return nil, fmt.Errorf("creating the %s EK from its template failed%s: %w", s.label, hint, err)
 	}
 	defer func() {
-		if _, err := (tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}).Execute(r.t); err != nil {
+		if err := wire.FlushContext(r.t, handle); err != nil {
 			r.warnf("could not flush the recreated %s EK (transient handle 0x%08x); it stays loaded until the TPM restarts: %v",
-				s.label, uint32(rsp.ObjectHandle), err)
+				s.label, uint32(handle), err)
 		}
 	}()
-	pub, err := rsp.OutPublic.Contents()
 	if err != nil {
 		return nil, fmt.Errorf("reading the recreated %s EK: %w", s.label, err)
 	}
-	key, err := publicKey(pub)
+	key, err := publicAreaKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("reading the recreated %s EK: %w", s.label, err)
 	}
-	e, err := newEK(key, source)
-	if err != nil {
-		return nil, err
-	}
+	e := newEK(key, source)
 	return &e, nil
 }
 
@@ -423,14 +400,14 @@ func (r *ekReader) recreate(s lowRangeEK) (*EK, error) {
 // (low range, section 2.2.1.4 in version 2.4) defines the EK of a TPM that
 // populates its EK template or nonce index, and what tpm2_createek
 // --template does.
-func (r *ekReader) template(s lowRangeEK) (tpm2.TPMTPublic, string, error) {
-	tpl, source := s.template, "template"
+func (r *ekReader) template(s lowRangeEK) (wire.Public, string, error) {
+	tpl, source := s.template(), "template"
 	if r.nv[s.tpl] {
 		b, err := readNV(r.t, s.tpl, r.chunk)
 		if err != nil {
 			return tpl, "", fmt.Errorf("reading the %s EK template at NV 0x%08x: %w", s.label, uint32(s.tpl), err)
 		}
-		p, err := tpm2.Unmarshal[tpm2.TPMTPublic](b)
+		p, err := wire.UnmarshalPublic(b)
 		if err != nil {
 			return tpl, "", fmt.Errorf("parsing the %s EK template at NV 0x%08x: %w", s.label, uint32(s.tpl), err)
 		}
@@ -444,39 +421,29 @@ func (r *ekReader) template(s lowRangeEK) (tpm2.TPMTPublic, string, error) {
 		return tpl, "", fmt.Errorf("reading the %s EK nonce at NV 0x%08x: %w", s.label, uint32(s.nonce), err)
 	}
 	switch tpl.Type {
-	case tpm2.TPMAlgRSA:
-		// Fresh buffers: the default templates are shared package variables.
+	case wire.AlgRSA:
 		buf := make([]byte, 256)
 		if len(nonce) > len(buf) {
 			return tpl, "", fmt.Errorf("the %s EK nonce at NV 0x%08x is %d bytes, more than 256", s.label, uint32(s.nonce), len(nonce))
 		}
 		copy(buf, nonce)
-		tpl.Unique = tpm2.NewTPMUPublicID(tpm2.TPMAlgRSA, &tpm2.TPM2BPublicKeyRSA{Buffer: buf})
-	case tpm2.TPMAlgECC:
+		tpl.Unique = buf
+	case wire.AlgECC:
 		x := make([]byte, 32)
 		if len(nonce) > len(x) {
 			return tpl, "", fmt.Errorf("the %s EK nonce at NV 0x%08x is %d bytes, more than 32", s.label, uint32(s.nonce), len(nonce))
 		}
 		copy(x, nonce)
-		tpl.Unique = tpm2.NewTPMUPublicID(tpm2.TPMAlgECC, &tpm2.TPMSECCPoint{
-			X: tpm2.TPM2BECCParameter{Buffer: x},
-			Y: tpm2.TPM2BECCParameter{Buffer: make([]byte, 32)},
-		})
+		tpl.X, tpl.Y = x, make([]byte, 32)
 	}
 	return tpl, source + "+nonce:" + nvSource(s.nonce), nil
 }
 
 // newEK fills in everything about a key that does not depend on where it
 // was found.
-func newEK(key crypto.PublicKey, source string) (EK, error) {
-	der, err := x509.MarshalPKIXPublicKey(key)
-	if err != nil {
-		return EK{}, fmt.Errorf("encoding the EK public key: %w", err)
-	}
-	fp, uri, err := KeyIDs(key)
-	if err != nil {
-		return EK{}, err
-	}
+func newEK(key *publicKey, source string) EK {
+	der := marshalPKIX(key)
+	fp, uri := keyIDs(der)
 	typ, bits, curve := describeKey(key)
 	return EK{
 		Type:         typ,
@@ -486,11 +453,11 @@ func newEK(key crypto.PublicKey, source string) (EK, error) {
 		Fingerprint:  fp,
 		URI:          uri,
 		Source:       source,
-	}, nil
+	}
 }
 
-func nvSource(h tpm2.TPMHandle) string     { return fmt.Sprintf("nv:0x%08x", uint32(h)) }
-func handleSource(h tpm2.TPMHandle) string { return fmt.Sprintf("handle:0x%08x", uint32(h)) }
+func nvSource(h wire.Handle) string     { return fmt.Sprintf("nv:0x%08x", uint32(h)) }
+func handleSource(h wire.Handle) string { return fmt.Sprintf("handle:0x%08x", uint32(h)) }
 
 func formatTime(t time.Time) string {
 	if t.IsZero() {

@@ -4,65 +4,47 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/go-tpm/tpm2"
-	"github.com/google/go-tpm/tpm2/transport"
+	"github.com/stepfleet/smallstep/modules-src/internal/tpm/wire"
 )
 
 // listHandles returns the handles in [first, last] that the TPM reports with
 // TPM2_GetCapability(TPM_CAP_HANDLES) (TPM 2.0 Part 3, section 30.2). Asking
 // beats probing: a probe of an undefined index costs a command and, on some
 // TPMs, an error in the event log.
-func listHandles(t transport.TPM, first, last tpm2.TPMHandle) ([]tpm2.TPMHandle, error) {
-	var out []tpm2.TPMHandle
+func listHandles(t wire.TPM, first, last wire.Handle) ([]wire.Handle, error) {
+	var out []wire.Handle
 	next := first
 	for {
-		rsp, err := tpm2.GetCapability{
-			Capability:    tpm2.TPMCapHandles,
-			Property:      uint32(next),
-			PropertyCount: 64,
-		}.Execute(t)
+		hs, more, err := wire.GetHandles(t, next, 64)
 		if err != nil {
 			return nil, fmt.Errorf("listing TPM handles from 0x%08x: %w", uint32(first), err)
 		}
-		hs, err := rsp.CapabilityData.Data.Handles()
-		if err != nil {
-			return nil, fmt.Errorf("listing TPM handles from 0x%08x: %w", uint32(first), err)
-		}
-		for _, h := range hs.Handle {
+		for _, h := range hs {
 			if h < next || h > last {
 				return out, nil
 			}
 			out = append(out, h)
 		}
-		if !bool(rsp.MoreData) || len(hs.Handle) == 0 {
+		if !more || len(hs) == 0 {
 			return out, nil
 		}
-		next = hs.Handle[len(hs.Handle)-1] + 1
+		next = hs[len(hs)-1] + 1
 	}
 }
 
 // nvBufferMax returns TPM_PT_NV_BUFFER_MAX (TPM 2.0 Part 2, section 6.13),
 // the largest chunk TPM2_NV_Read accepts.
-func nvBufferMax(t transport.TPM) (uint16, error) {
-	rsp, err := tpm2.GetCapability{
-		Capability:    tpm2.TPMCapTPMProperties,
-		Property:      uint32(tpm2.TPMPTNVBufferMax),
-		PropertyCount: 1,
-	}.Execute(t)
-	if err != nil {
-		return 0, fmt.Errorf("reading TPM_PT_NV_BUFFER_MAX: %w", err)
-	}
-	props, err := rsp.CapabilityData.Data.TPMProperties()
+func nvBufferMax(t wire.TPM) (uint16, error) {
+	props, _, err := wire.GetProperties(t, wire.PTNVBufferMax, 1)
 	if err != nil {
 		return 0, fmt.Errorf("reading TPM_PT_NV_BUFFER_MAX: %w", err)
 	}
 	// A TPM that does not report the property returns the next one instead;
 	// 512 bytes is below every real TPM's buffer.
-	if len(props.TPMProperty) == 0 || props.TPMProperty[0].Property != tpm2.TPMPTNVBufferMax ||
-		props.TPMProperty[0].Value == 0 {
+	if len(props) == 0 || props[0].Property != wire.PTNVBufferMax || props[0].Value == 0 {
 		return 512, nil
 	}
-	if v := props.TPMProperty[0].Value; v < 0xffff {
+	if v := props[0].Value; v < 0xffff {
 		return uint16(v), nil
 	}
 	return 0xffff, nil
@@ -76,34 +58,29 @@ func nvBufferMax(t transport.TPM) (uint16, error) {
 // index itself (TPMA_NV_AUTHREAD) or by the owner (TPMA_NV_OWNERREAD), as
 // the TCG EK Credential Profile sets them; the index's own authorization is
 // preferred so that an owner password does not get in the way.
-func readNV(t transport.TPM, index tpm2.TPMHandle, chunk uint16) ([]byte, error) {
-	pubRsp, err := tpm2.NVReadPublic{NVIndex: index}.Execute(t)
-	if err != nil {
-		return nil, fmt.Errorf("NV_ReadPublic: %w", err)
-	}
-	pub, err := pubRsp.NVPublic.Contents()
+func readNV(t wire.TPM, index wire.Handle, chunk uint16) ([]byte, error) {
+	pub, _, err := wire.NVReadPublic(t, index)
 	if err != nil {
 		return nil, fmt.Errorf("NV_ReadPublic: %w", err)
 	}
 	attrs := pub.Attributes
 	switch {
-	case attrs.NT != tpm2.TPMNTOrdinary:
-		return nil, fmt.Errorf("not an ordinary NV index (type %d)", attrs.NT)
-	case !attrs.Written:
+	case attrs.NT() != 0:
+		return nil, fmt.Errorf("not an ordinary NV index (type %d)", attrs.NT())
+	case attrs&wire.NVWritten == 0:
 		return nil, errors.New("defined but never written")
-	case attrs.ReadLocked:
+	case attrs&wire.NVReadLocked != 0:
 		return nil, errors.New("read-locked until the next TPM restart")
 	case pub.DataSize == 0:
 		return nil, errors.New("empty")
 	}
 
-	named := tpm2.NamedHandle{Handle: index, Name: pubRsp.NVName}
-	var auth tpm2.AuthHandle
+	var auth wire.Handle
 	switch {
-	case attrs.AuthRead:
-		auth = tpm2.AuthHandle{Handle: index, Name: pubRsp.NVName, Auth: tpm2.PasswordAuth(nil)}
-	case attrs.OwnerRead:
-		auth = tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(nil)}
+	case attrs&wire.NVAuthRead != 0:
+		auth = index
+	case attrs&wire.NVOwnerRead != 0:
+		auth = wire.RHOwner
 	default:
 		return nil, errors.New("readable only with platform authorization or a policy, which this reader does not use")
 	}
@@ -114,19 +91,14 @@ func readNV(t transport.TPM, index tpm2.TPMHandle, chunk uint16) ([]byte, error)
 	out := make([]byte, 0, pub.DataSize)
 	for len(out) < int(pub.DataSize) {
 		n := min(int(pub.DataSize)-len(out), int(chunk))
-		rsp, err := tpm2.NVRead{
-			AuthHandle: auth,
-			NVIndex:    named,
-			Size:       uint16(n),
-			Offset:     uint16(len(out)),
-		}.Execute(t)
+		data, err := wire.NVRead(t, auth, index, uint16(n), uint16(len(out)))
 		if err != nil {
 			return nil, fmt.Errorf("NV_Read at offset %d: %w", len(out), err)
 		}
-		if len(rsp.Data.Buffer) == 0 || len(rsp.Data.Buffer) > n {
-			return nil, fmt.Errorf("NV_Read at offset %d returned %d bytes, want 1 to %d", len(out), len(rsp.Data.Buffer), n)
+		if len(data) == 0 || len(data) > n {
+			return nil, fmt.Errorf("NV_Read at offset %d returned %d bytes, want 1 to %d", len(out), len(data), n)
 		}
-		out = append(out, rsp.Data.Buffer...)
+		out = append(out, data...)
 	}
 	return out, nil
 }

@@ -18,8 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/go-tpm/tpm2/transport"
-	"github.com/google/go-tpm/tpm2/transport/linuxtpm"
+	"github.com/stepfleet/smallstep/modules-src/internal/tpm/wire"
 )
 
 // Default device paths, in the order Open tries them. The resource manager
@@ -42,6 +41,13 @@ var (
 	ioTimeout   = 10 * time.Second
 )
 
+// TPMCloser is a connection to a TPM. Its method set is that of go-tpm's
+// transport.TPMCloser, so go-tpm can use it too (the tests do).
+type TPMCloser interface {
+	wire.TPM
+	io.Closer
+}
+
 // Open connects to the TPM named by path and returns the connection and the
 // path it used, spelled so that it can be passed to Open again:
 //
@@ -54,7 +60,7 @@ var (
 //   - anything else is a TPM character device.
 //
 // Errors say what was tried and what to do about it.
-func Open(path string) (transport.TPMCloser, string, error) {
+func Open(path string) (TPMCloser, string, error) {
 	switch {
 	case path == "":
 		return openDefault()
@@ -71,7 +77,7 @@ func Open(path string) (transport.TPMCloser, string, error) {
 	}
 }
 
-func openDefault() (transport.TPMCloser, string, error) {
+func openDefault() (TPMCloser, string, error) {
 	for _, p := range defaultDevices {
 		t, err := openDevice(p)
 		if err == nil {
@@ -87,8 +93,8 @@ func openDefault() (transport.TPMCloser, string, error) {
 		defaultDevices[0], defaultDevices[1]), fs.ErrNotExist}
 }
 
-func openDevice(path string) (transport.TPMCloser, error) {
-	t, err := linuxtpm.Open(path)
+func openDevice(path string) (TPMCloser, error) {
+	t, err := openCharDevice(path)
 	switch {
 	case err == nil:
 		return t, nil
@@ -98,10 +104,76 @@ func openDevice(path string) (transport.TPMCloser, error) {
 		return nil, &openError{fmt.Sprintf("permission denied opening %s; run as root or as a member of the tss group", path), err}
 	case errors.Is(err, syscall.EBUSY):
 		return nil, &openError{fmt.Sprintf("%s is busy: another program (such as tpm2-abrmd) holds it; use %s instead", path, DeviceRM), err}
-	case errors.Is(err, linuxtpm.ErrFileIsNotDevice):
+	case errors.Is(err, errNotDevice):
 		return nil, &openError{fmt.Sprintf("%s is not a TPM device; for swtpm write unix:%s or tcp:host:port", path, path), err}
 	default:
 		return nil, fmt.Errorf("opening TPM %s: %w", path, err)
+	}
+}
+
+// errNotDevice means that a TPM path names a file that is not a device.
+var errNotDevice = errors.New("TPM file is not a device")
+
+// deviceTPM is a TPM character device, /dev/tpmrm0 or /dev/tpm0. The file
+// is opened blocking, so the kernel runs each command as it is written and
+// the read that follows returns the whole response (linux
+// drivers/char/tpm/tpm-dev-common.c).
+type deviceTPM struct {
+	fd int
+}
+
+func openCharDevice(path string) (*deviceTPM, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode()&fs.ModeDevice == 0 {
+		return nil, fmt.Errorf("%w: %s (%s)", errNotDevice, fi.Mode(), path)
+	}
+	fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &deviceTPM{fd: fd}, nil
+}
+
+// Send implements wire.TPM. A TPM that answers TPM_RC_RETRY is asked
+// again after 1, 2, 4... ms, 11 times at most, as go-tpm's device
+// transport does.
+func (d *deviceTPM) Send(cmd []byte) ([]byte, error) {
+	for backoff := 0; ; backoff++ {
+		n, err := ignoringEINTR(func() (int, error) { return syscall.Write(d.fd, cmd) })
+		if err != nil {
+			return nil, os.NewSyscallError("write", err)
+		}
+		if n != len(cmd) {
+			return nil, fmt.Errorf("the TPM took %d of the command's %d bytes", n, len(cmd))
+		}
+		rsp := make([]byte, maxResponseSize)
+		n, err = ignoringEINTR(func() (int, error) { return syscall.Read(d.fd, rsp) })
+		if err != nil {
+			return nil, os.NewSyscallError("read", err)
+		}
+		rsp = rsp[:n]
+		if rc, err := wire.ResponseCode(rsp); err == nil && rc == wire.RCRetry && backoff < 11 {
+			time.Sleep(time.Millisecond << backoff)
+			continue
+		}
+		return rsp, nil
+	}
+}
+
+// Close implements io.Closer.
+func (d *deviceTPM) Close() error {
+	return os.NewSyscallError("close", syscall.Close(d.fd))
+}
+
+func ignoringEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != syscall.EINTR {
+			return n, err
+		}
 	}
 }
 
@@ -115,7 +187,7 @@ type openError struct {
 func (e *openError) Error() string { return e.msg }
 func (e *openError) Unwrap() error { return e.cause }
 
-func openUnix(path string) (transport.TPMCloser, string, error) {
+func openUnix(path string) (TPMCloser, string, error) {
 	used := "unix:" + path
 	if path == "" {
 		return nil, "", errors.New(`tpm_path "unix:" names no socket; write unix:/path/to/tpm.sock`)
@@ -142,7 +214,7 @@ func openUnix(path string) (transport.TPMCloser, string, error) {
 	return t, used, nil
 }
 
-func openTCP(addr string) (transport.TPMCloser, string, error) {
+func openTCP(addr string) (TPMCloser, string, error) {
 	host, port, err := splitHostPort(addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("tpm_path tcp:%s is not tcp:host:port: %w", addr, err)

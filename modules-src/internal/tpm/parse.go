@@ -1,23 +1,21 @@
 package tpm
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
-	"github.com/google/go-tpm/tpm2"
+	"github.com/stepfleet/smallstep/modules-src/internal/tpm/der"
 )
 
 // ekCert is what this package keeps of an EK certificate.
 type ekCert struct {
 	der       []byte // the certificate alone, without NV padding
-	pub       crypto.PublicKey
+	pub       *publicKey
 	issuer    string
 	notBefore time.Time
 	notAfter  time.Time
@@ -26,68 +24,26 @@ type ekCert struct {
 // parseEKCert parses an EK certificate as read from NV.
 //
 // NV indexes are often larger than the certificate they hold, so bytes after
-// the outer SEQUENCE are dropped first. Vendors' EK certificates also trip
-// crypto/x509 (negative serial numbers, TPM-specific subjectAltName
-// encodings, odd algorithm parameters), so when x509.ParseCertificate
-// refuses one we read only the fields we need with encoding/asn1; the key is
-// the part that identifies the device, not the certificate's polish.
+// the outer SEQUENCE are dropped first. Then only the fields this package
+// reports are read (RFC 5280, section 4.1), and the others are skipped
+// unread: vendors' EK certificates carry negative serial numbers,
+// TPM-specific subjectAltName encodings and odd algorithm parameters that
+// trip crypto/x509, and the key is the part that identifies the device, not
+// the certificate's polish. Whatever crypto/x509 reads, this reads the same
+// way; the tests hold the two side by side.
 func parseEKCert(b []byte) (*ekCert, error) {
-	var outer asn1.RawValue
-	if _, err := asn1.Unmarshal(b, &outer); err != nil {
+	outer, _, err := der.Read(b)
+	if err != nil {
 		return nil, fmt.Errorf("not a DER certificate: %w", err)
 	}
-	if outer.Class != asn1.ClassUniversal || outer.Tag != asn1.TagSequence || !outer.IsCompound {
+	if !outer.Is(der.TagSequence) {
 		return nil, errors.New("not a DER certificate: does not start with a SEQUENCE")
 	}
-	der := outer.FullBytes
-
-	if cert, err := x509.ParseCertificate(der); err == nil {
-		pub, err := checkEKKey(cert.PublicKey)
-		if err != nil {
-			return nil, err
-		}
-		return &ekCert{
-			der:       der,
-			pub:       pub,
-			issuer:    cert.Issuer.String(),
-			notBefore: cert.NotBefore,
-			notAfter:  cert.NotAfter,
-		}, nil
-	}
-	return parseEKCertLenient(der)
-}
-
-// rawCertificate is RFC 5280 section 4.1 with every field this package does
-// not use left as raw bytes, so nothing in them can make parsing fail.
-type rawCertificate struct {
-	TBS                rawTBSCertificate
-	SignatureAlgorithm asn1.RawValue
-	Signature          asn1.RawValue
-}
-
-type rawTBSCertificate struct {
-	Version            int `asn1:"optional,explicit,default:0,tag:0"`
-	SerialNumber       asn1.RawValue
-	SignatureAlgorithm asn1.RawValue
-	Issuer             asn1.RawValue
-	Validity           rawValidity
-	Subject            asn1.RawValue
-	PublicKey          asn1.RawValue
-	IssuerUniqueID     asn1.RawValue `asn1:"optional,tag:1"`
-	SubjectUniqueID    asn1.RawValue `asn1:"optional,tag:2"`
-	Extensions         asn1.RawValue `asn1:"optional,explicit,tag:3"`
-}
-
-type rawValidity struct {
-	NotBefore, NotAfter time.Time
-}
-
-func parseEKCertLenient(der []byte) (*ekCert, error) {
-	var c rawCertificate
-	if _, err := asn1.Unmarshal(der, &c); err != nil {
+	c, err := readCertificate(outer.Content)
+	if err != nil {
 		return nil, fmt.Errorf("parsing the certificate: %w", err)
 	}
-	key, err := x509.ParsePKIXPublicKey(c.TBS.PublicKey.FullBytes)
+	key, err := parseSPKIContent(c.spki.Content)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the certificate's public key: %w", err)
 	}
@@ -95,79 +51,301 @@ func parseEKCertLenient(der []byte) (*ekCert, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &ekCert{
-		der:       der,
+	return &ekCert{
+		der:       outer.Full,
 		pub:       pub,
-		notBefore: c.TBS.Validity.NotBefore,
-		notAfter:  c.TBS.Validity.NotAfter,
-	}
-	// The issuer is informational; an unreadable one is left empty.
-	var rdn pkix.RDNSequence
-	if _, err := asn1.Unmarshal(c.TBS.Issuer.FullBytes, &rdn); err == nil {
-		var name pkix.Name
-		name.FillFromRDNSequence(&rdn)
-		out.issuer = name.String()
-	}
-	return out, nil
+		issuer:    nameString(c.issuer),
+		notBefore: c.notBefore,
+		notAfter:  c.notAfter,
+	}, nil
 }
 
-// parsePublicArea turns a marshalled TPMT_PUBLIC (TPM 2.0 Part 2, section
-// 12.2.4) into the public key it carries.
-func parsePublicArea(b []byte) (crypto.PublicKey, error) {
-	pub, err := tpm2.Unmarshal[tpm2.TPMTPublic](b)
+// certificate holds the fields of a certificate this package reads.
+type certificate struct {
+	issuer              der.Element
+	notBefore, notAfter time.Time
+	spki                der.Element
+}
+
+// readCertificate reads the contents of a Certificate: a TBSCertificate,
+// then the signature algorithm and value, which must be there but are not
+// read. Of the TBSCertificate it reads the issuer, the validity and the
+// SubjectPublicKeyInfo and skips the rest: version, serial number,
+// signature algorithm, subject, unique IDs and extensions.
+func readCertificate(b []byte) (*certificate, error) {
+	tbs, rest, err := der.ReadTagged(b, der.TagSequence)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the TPM public area: %w", err)
+		return nil, fmt.Errorf("TBSCertificate: %w", err)
 	}
-	return publicKey(pub)
-}
+	for _, field := range []string{"signature algorithm", "signature"} {
+		if _, rest, err = der.Read(rest); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+	}
 
-// publicKey returns the key of a TPM public area as a crypto.PublicKey,
-// refusing anything that could not be an EK.
-func publicKey(pub *tpm2.TPMTPublic) (crypto.PublicKey, error) {
-	key, err := tpm2.Pub(*pub)
+	// version [0] EXPLICIT (optional), serialNumber, signature, issuer,
+	// validity, subject, subjectPublicKeyInfo; what follows is not read.
+	var fields [6]der.Element
+	b = tbs.Content
+	for i, read := 0, 0; i < len(fields); read++ {
+		e, rest, err := der.Read(b)
+		if err != nil {
+			return nil, fmt.Errorf("TBSCertificate field %d: %w", read+1, err)
+		}
+		b = rest
+		if read == 0 && e.Class == der.ClassContextSpecific && e.Tag == 0 {
+			continue // the version
+		}
+		fields[i] = e
+		i++
+	}
+	c := &certificate{issuer: fields[2], spki: fields[5]}
+	validity := fields[3]
+	if !validity.Is(der.TagSequence) {
+		return nil, errors.New("validity: not a SEQUENCE")
+	}
+	notBefore, rest, err := der.Read(validity.Content)
 	if err != nil {
-		return nil, fmt.Errorf("reading the key in the TPM public area: %w", err)
+		return nil, fmt.Errorf("notBefore: %w", err)
 	}
-	return checkEKKey(key)
+	notAfter, _, err := der.Read(rest)
+	if err != nil {
+		return nil, fmt.Errorf("notAfter: %w", err)
+	}
+	if c.notBefore, err = der.ParseTime(notBefore); err != nil {
+		return nil, fmt.Errorf("notBefore: %w", err)
+	}
+	if c.notAfter, err = der.ParseTime(notAfter); err != nil {
+		return nil, fmt.Errorf("notAfter: %w", err)
+	}
+	if !c.spki.Is(der.TagSequence) {
+		return nil, errors.New("subjectPublicKeyInfo: not a SEQUENCE")
+	}
+	return c, nil
 }
 
-// checkEKKey accepts the key types an EK can have (RSA or ECC, as in the
-// TCG EK Credential Profile's templates) and checks that the key is usable, so
-// that every key in a report has a well-defined ID.
-func checkEKKey(key crypto.PublicKey) (crypto.PublicKey, error) {
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		// TCG templates use 2048 to 4096 bit keys; the bounds keep nonsense
-		// out without judging key strength.
-		if k.N == nil || k.N.BitLen() < 1024 || k.N.BitLen() > 16384 || k.N.Bit(0) == 0 {
-			return nil, errors.New("RSA key has an invalid modulus")
-		}
-		if k.E < 3 || k.E%2 == 0 {
-			return nil, fmt.Errorf("RSA key has an invalid exponent %d", k.E)
-		}
-		return k, nil
-	case *ecdsa.PublicKey:
-		// ECDH() checks that the point is on the curve.
-		if k.Curve == nil || k.X == nil || k.Y == nil {
-			return nil, errors.New("ECC key is incomplete")
-		}
-		if _, err := k.ECDH(); err != nil {
-			return nil, fmt.Errorf("ECC key is invalid: %w", err)
-		}
-		return k, nil
-	default:
-		return nil, fmt.Errorf("unsupported EK key type %T", key)
-	}
+// attribute is one AttributeTypeAndValue of a Name with a string value.
+type attribute struct {
+	oid   der.OID
+	value string
 }
 
-// describeKey returns the report's type and size fields for a key that
-// passed checkEKKey.
-func describeKey(key crypto.PublicKey) (typ string, bits int, curve string) {
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		return "RSA", k.N.BitLen(), ""
-	case *ecdsa.PublicKey:
-		return "ECC", 0, k.Curve.Params().Name
+// nameString returns a Name (RFC 5280, section 4.1.2.4) in the form
+// crypto/x509 gives it, pkix.Name.String(): "CN=...,O=...". The issuer is
+// informational, so one that crypto/x509 would not read (an attribute value
+// that is not a string, say) is left empty.
+func nameString(name der.Element) string {
+	if !name.Is(der.TagSequence) {
+		return ""
 	}
-	return "", 0, ""
+	var rdns [][]attribute
+	for b := name.Content; len(b) > 0; {
+		set, rest, err := der.ReadTagged(b, der.TagSet)
+		if err != nil {
+			return ""
+		}
+		b = rest
+		var rdn []attribute
+		for s := set.Content; len(s) > 0; {
+			atv, rest, err := der.ReadTagged(s, der.TagSequence)
+			if err != nil {
+				return ""
+			}
+			s = rest
+			oid, rest, err := der.ReadTagged(atv.Content, der.TagOID)
+			if err != nil {
+				return ""
+			}
+			value, _, err := der.Read(rest)
+			if err != nil {
+				return ""
+			}
+			a := attribute{}
+			if a.oid, err = der.ParseOID(oid.Content); err != nil {
+				return ""
+			}
+			if a.value, err = decodeString(value); err != nil {
+				return ""
+			}
+			rdn = append(rdn, a)
+		}
+		rdns = append(rdns, rdn)
+	}
+	return formatName(rdns)
+}
+
+// attributeNames are the short names pkix.Name.String() uses, by the last
+// arc of their OIDs, 2.5.4.x (X.520).
+var attributeNames = map[int]string{
+	3: "CN", 5: "SERIALNUMBER", 6: "C", 7: "L", 8: "ST", 9: "STREET", 10: "O", 11: "OU", 17: "POSTALCODE",
+}
+
+// namedAttribute returns the short name of a 2.5.4.x attribute pkix.Name
+// has a field for.
+func namedAttribute(oid der.OID) (string, bool) {
+	if len(oid) != 4 || oid[0] != 2 || oid[1] != 5 || oid[2] != 4 {
+		return "", false
+	}
+	name, ok := attributeNames[oid[3]]
+	return name, ok
+}
+
+// formatName is pkix.Name's FillFromRDNSequence then String: the
+// attributes without a pkix.Name field come first, one to an RDN, then C,
+// ST, L, STREET, POSTALCODE, O and OU (each one RDN of all its values), the
+// last CN and the last SERIALNUMBER; and the RDNs are written in reverse.
+func formatName(rdns [][]attribute) string {
+	var out [][]attribute
+	fields := map[int][]string{}
+	for _, rdn := range rdns {
+		for _, a := range rdn {
+			if _, ok := namedAttribute(a.oid); !ok {
+				out = append(out, []attribute{a})
+				continue
+			}
+			last := a.oid[3]
+			if last == 3 || last == 5 {
+				fields[last] = []string{a.value}
+			} else {
+				fields[last] = append(fields[last], a.value)
+			}
+		}
+	}
+	for _, last := range []int{6, 8, 7, 9, 17, 10, 11, 3, 5} {
+		values := fields[last]
+		if len(values) == 0 || (last == 3 || last == 5) && values[0] == "" {
+			continue
+		}
+		rdn := make([]attribute, len(values))
+		for i, v := range values {
+			rdn[i] = attribute{oid: der.OID{2, 5, 4, last}, value: v}
+		}
+		out = append(out, rdn)
+	}
+
+	var s strings.Builder
+	for i := len(out) - 1; i >= 0; i-- {
+		if i < len(out)-1 {
+			s.WriteByte(',')
+		}
+		for j, a := range out[i] {
+			if j > 0 {
+				s.WriteByte('+')
+			}
+			name, ok := namedAttribute(a.oid)
+			if !ok {
+				// Unknown types are written as the DER of the value, as
+				// encoding/asn1 would encode the string.
+				s.WriteString(a.oid.String() + "=#" + hex.EncodeToString(marshalString(a.value)))
+				continue
+			}
+			s.WriteString(name + "=" + escapeValue(a.value))
+		}
+	}
+	return s.String()
+}
+
+// escapeValue escapes a value as pkix.RDNSequence.String() does.
+func escapeValue(v string) string {
+	var s strings.Builder
+	for k, c := range v {
+		escape := false
+		switch c {
+		case ',', '+', '"', '\\', '<', '>', ';':
+			escape = true
+		case ' ':
+			escape = k == 0 || k == len(v)-1
+		case '#':
+			escape = k == 0
+		}
+		if escape {
+			s.WriteByte('\\')
+		}
+		s.WriteRune(c)
+	}
+	return s.String()
+}
+
+// marshalString encodes a string as encoding/asn1 does by default: a
+// PrintableString if every character may be in one (without the '*' and
+// '&' it tolerates when reading), else a UTF8String.
+func marshalString(v string) []byte {
+	tag := byte(der.TagPrintableString)
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '*' || c == '&' || !isPrintable(c) {
+			tag = der.TagUTF8String
+			break
+		}
+	}
+	return der.Append(nil, tag, []byte(v))
+}
+
+// decodeString decodes a DirectoryString or similar attribute value as
+// crypto/x509 does (parseASN1String): T61String as Latin-1, BMPString as
+// UCS-2, the restricted types checked.
+func decodeString(v der.Element) (string, error) {
+	if v.Class != der.ClassUniversal || v.Constructed {
+		return "", errors.New("not a string")
+	}
+	b := v.Content
+	switch v.Tag {
+	case der.TagT61String:
+		r := make([]rune, len(b))
+		for i, c := range b {
+			r[i] = rune(c)
+		}
+		return string(r), nil
+	case der.TagPrintableString:
+		for _, c := range b {
+			if !isPrintable(c) {
+				return "", errors.New("invalid PrintableString")
+			}
+		}
+		return string(b), nil
+	case der.TagUTF8String:
+		if !utf8.Valid(b) {
+			return "", errors.New("invalid UTF8String")
+		}
+		return string(b), nil
+	case der.TagBMPString:
+		if len(b)%2 != 0 {
+			return "", errors.New("invalid BMPString")
+		}
+		if l := len(b); l >= 2 && b[l-1] == 0 && b[l-2] == 0 {
+			b = b[:l-2] // a terminator
+		}
+		s := make([]uint16, 0, len(b)/2)
+		for ; len(b) > 0; b = b[2:] {
+			p := uint16(b[0])<<8 | uint16(b[1])
+			// Noncharacters and surrogates have no place in UCS-2.
+			if p == 0xfffe || p == 0xffff || p >= 0xfdd0 && p <= 0xfdef || p >= 0xd800 && p <= 0xdfff {
+				return "", errors.New("invalid BMPString")
+			}
+			s = append(s, p)
+		}
+		return string(utf16.Decode(s)), nil
+	case der.TagIA5String:
+		for _, c := range b {
+			if c >= utf8.RuneSelf {
+				return "", errors.New("invalid IA5String")
+			}
+		}
+		return string(b), nil
+	case der.TagNumericString:
+		for _, c := range b {
+			if !('0' <= c && c <= '9' || c == ' ') {
+				return "", errors.New("invalid NumericString")
+			}
+		}
+		return string(b), nil
+	}
+	return "", fmt.Errorf("unsupported string type %d", v.Tag)
+}
+
+// isPrintable reports whether c may appear in a PrintableString, with the
+// '*' and '&' that crypto/x509 tolerates because real certificates use them.
+func isPrintable(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		'\'' <= c && c <= ')' || '+' <= c && c <= '/' ||
+		c == ' ' || c == ':' || c == '=' || c == '?' || c == '*' || c == '&'
 }

@@ -1,6 +1,7 @@
 package tpm
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/tpm/wire"
 )
 
 func TestTCPAddresses(t *testing.T) {
@@ -208,4 +211,56 @@ func TestLargeWrite(t *testing.T) {
 	require.Equal(t, len(data), n)
 	require.NoError(t, c.Close())
 	require.EqualValues(t, len(data), <-got)
+}
+
+// TestDeviceRetry answers TPM_RC_RETRY twice, as a busy TPM does: the
+// device transport asks again and returns the third answer.
+func TestDeviceRetry(t *testing.T) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	peer := os.NewFile(uintptr(fds[1]), "peer")
+	t.Cleanup(func() { peer.Close() })
+	d := &deviceTPM{fd: fds[0]}
+	t.Cleanup(func() { d.Close() })
+
+	retry := []byte{0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x09, 0x22}
+	commands := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 64)
+		n := 0
+		for i := 0; i < 3; i++ {
+			if _, err := peer.Read(buf); err != nil {
+				break
+			}
+			n++
+			if i < 2 {
+				peer.Write(retry)
+			} else {
+				peer.Write(response([]byte{7}))
+			}
+		}
+		commands <- n
+	}()
+	rc, err := wire.ResponseCode(retry)
+	require.NoError(t, err)
+	require.ErrorIs(t, rc, wire.RCRetry)
+
+	rsp, err := d.Send([]byte{0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x7a})
+	require.NoError(t, err)
+	require.Equal(t, response([]byte{7}), rsp)
+	require.Equal(t, 3, <-commands)
+}
+
+// TestDevice opens a character device that is no TPM: opening works, as
+// for any device, and the first command says what is wrong.
+func TestDevice(t *testing.T) {
+	tpm, used, err := Open("/dev/null")
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("no /dev/null here")
+	}
+	require.NoError(t, err)
+	require.Equal(t, "/dev/null", used)
+	t.Cleanup(func() { tpm.Close() })
+	_, err = ReadEKs(tpm)
+	require.EqualError(t, err, "reading TPM_PT_NV_BUFFER_MAX: unmarshalling TPM response: truncated")
 }

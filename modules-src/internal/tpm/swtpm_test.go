@@ -10,8 +10,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -25,6 +27,8 @@ import (
 	"github.com/google/go-tpm/tpm2"
 	"github.com/google/go-tpm/tpm2/transport"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stepfleet/smallstep/modules-src/internal/tpm/wire"
 )
 
 type swtpmOptions struct {
@@ -165,7 +169,7 @@ func (s *swtpmInstance) open(t *testing.T) transport.TPMCloser {
 	return tpm
 }
 
-func transients(t *testing.T, tpm transport.TPM) []tpm2.TPMHandle {
+func transients(t *testing.T, tpm transport.TPM) []wire.Handle {
 	t.Helper()
 	hs, err := listHandles(tpm, 0x80000000, 0x80FFFFFF)
 	require.NoError(t, err)
@@ -178,7 +182,7 @@ func templateURI(t *testing.T, tpm transport.TPM, kind string) string {
 	t.Helper()
 	for _, s := range lowRangeEKs {
 		if s.kind == kind {
-			r := &ekReader{t: tpm, nv: map[tpm2.TPMHandle]bool{}, report: &Report{}}
+			r := &ekReader{t: tpm, nv: map[wire.Handle]bool{}, report: &Report{}}
 			e, err := r.recreate(s)
 			require.NoError(t, err)
 			require.Empty(t, r.report.Warnings)
@@ -254,10 +258,13 @@ func checkPEMs(t *testing.T, e EK) {
 	require.Equal(t, "PUBLIC KEY", block.Type)
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	require.NoError(t, err)
-	fp, uri, err := KeyIDs(pub)
+	require.Equal(t, mustX509(t, pub), block.Bytes, "the PEM key is crypto/x509's encoding")
+	fp, uri, err := KeyIDs(block.Bytes)
 	require.NoError(t, err)
 	require.Equal(t, e.Fingerprint, fp)
 	require.Equal(t, e.URI, uri)
+	sum := sha256.Sum256(block.Bytes)
+	require.Equal(t, FingerprintPrefix+hex.EncodeToString(sum[:]), e.Fingerprint)
 	if e.CertificatePEM == "" {
 		return
 	}
@@ -266,7 +273,9 @@ func checkPEMs(t *testing.T, e EK) {
 	require.Equal(t, "CERTIFICATE", block.Type)
 	c, err := parseEKCert(block.Bytes)
 	require.NoError(t, err)
-	require.Equal(t, e.URI, mustURI(t, c.pub))
+	require.Equal(t, e.URI, keyURI(c.pub))
+	// swtpm's certificates are ones crypto/x509 reads: it reads the same.
+	require.True(t, requireSameAsX509(t, c), "crypto/x509 refuses swtpm's EK certificate")
 }
 
 func TestSWTPMWithoutCertificates(t *testing.T) {
@@ -327,7 +336,7 @@ func TestSWTPMECCP256Certificate(t *testing.T) {
 	t.Run("certificate of the TPM's key is verified", func(t *testing.T) {
 		inst := startSWTPM(t, swtpmOptions{})
 		tpm := inst.open(t)
-		r := &ekReader{t: tpm, nv: map[tpm2.TPMHandle]bool{}, report: &Report{}}
+		r := &ekReader{t: tpm, nv: map[wire.Handle]bool{}, report: &Report{}}
 		ek, err := r.recreate(lowRangeEKs[1])
 		require.NoError(t, err)
 		block, _ := pem.Decode([]byte(ek.PublicKeyPEM))

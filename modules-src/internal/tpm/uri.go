@@ -1,9 +1,6 @@
 package tpm
 
 import (
-	"crypto"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -17,28 +14,41 @@ const URIPrefix = "urn:ek:sha256:"
 // FingerprintPrefix starts every EK fingerprint.
 const FingerprintPrefix = "sha256:"
 
-// KeyIDs returns both identifiers of an EK public key, derived from one
-// SHA-256 digest over the key's PKIX (SubjectPublicKeyInfo) DER encoding:
-// the fingerprint "sha256:<hex>" and the device ID
-// "urn:ek:sha256:<standard base64 with padding>".
+// KeyIDs returns both identifiers of an EK public key given as PKIX DER
+// (a SubjectPublicKeyInfo, as in a "PUBLIC KEY" PEM block), derived from one
+// SHA-256 digest over the key's PKIX DER encoding: the fingerprint
+// "sha256:<hex>" and the device ID "urn:ek:sha256:<standard base64 with
+// padding>".
 //
-// The key is re-encoded rather than hashed as found, so that a key read from
-// a certificate and the same key read from the TPM give the same ID even when
-// the certificate spells its SubjectPublicKeyInfo differently.
-func KeyIDs(pub crypto.PublicKey) (fingerprint, uri string, err error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", "", fmt.Errorf("encoding the EK public key as PKIX: %w", err)
+// The key is parsed and re-encoded rather than hashed as given, so that a
+// key read from a certificate and the same key read from the TPM give the
+// same ID even when the certificate spells its SubjectPublicKeyInfo
+// differently; the encoding is the one x509.MarshalPKIXPublicKey gives. Only
+// the key types an EK can have are accepted: RSA, and ECC on P-256, P-384
+// or P-521.
+func KeyIDs(pkix []byte) (fingerprint, uri string, err error) {
+	key, err := parsePKIX(pkix)
+	if err == nil {
+		key, err = checkEKKey(key)
 	}
-	sum := sha256.Sum256(der)
+	if err != nil {
+		return "", "", fmt.Errorf("parsing the EK public key: %w", err)
+	}
+	fingerprint, uri = keyIDs(marshalPKIX(key))
+	return fingerprint, uri, nil
+}
+
+// keyIDs returns the fingerprint and device ID of a PKIX DER public key.
+func keyIDs(der []byte) (fingerprint, uri string) {
+	sum := sum256(der)
 	return FingerprintPrefix + hex.EncodeToString(sum[:]),
-		URIPrefix + base64.StdEncoding.EncodeToString(sum[:]), nil
+		URIPrefix + base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // URIFromPublicKey returns the device ID ("urn:ek:sha256:...") of an EK
-// public key; see KeyIDs.
-func URIFromPublicKey(pub crypto.PublicKey) (string, error) {
-	_, uri, err := KeyIDs(pub)
+// public key given as PKIX DER; see KeyIDs.
+func URIFromPublicKey(pkix []byte) (string, error) {
+	_, uri, err := KeyIDs(pkix)
 	return uri, err
 }
 
@@ -61,14 +71,14 @@ func ParseURI(s string) error {
 	if err != nil {
 		return fmt.Errorf("TPM device ID %q: %q is not standard base64 with padding: %w", s, enc, err)
 	}
-	if len(sum) != sha256.Size {
+	if len(sum) != 32 {
 		// 64 hex digits are valid base64 too: the likeliest mix-up is a
 		// fingerprint pasted in place of the ID.
-		if raw, err := hex.DecodeString(enc); err == nil && len(raw) == sha256.Size {
+		if raw, err := hex.DecodeString(enc); err == nil && len(raw) == 32 {
 			return fmt.Errorf("TPM device ID %q has the digest in hex; the ID spells it in base64 (%s%s)",
 				s, URIPrefix, base64.StdEncoding.EncodeToString(raw))
 		}
-		return fmt.Errorf("TPM device ID %q: decodes to %d bytes, want %d (a SHA-256 digest)", s, len(sum), sha256.Size)
+		return fmt.Errorf("TPM device ID %q: decodes to %d bytes, want 32 (a SHA-256 digest)", s, len(sum))
 	}
 	return nil
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
 	"os"
 	"os/exec"
@@ -45,43 +47,66 @@ s4j3EGowJD5uncC8TV8tMsWVusnS0auT
 
 func mustPublicKey(t testing.TB, s string) crypto.PublicKey {
 	t.Helper()
-	block, _ := pem.Decode([]byte(s))
-	require.NotNil(t, block)
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err := x509.ParsePKIXPublicKey(mustPKIX(t, s))
 	require.NoError(t, err)
 	return pub
+}
+
+// mustPKIX returns the DER of a PEM public key.
+func mustPKIX(t testing.TB, s string) []byte {
+	t.Helper()
+	block, _ := pem.Decode([]byte(s))
+	require.NotNil(t, block)
+	return block.Bytes
+}
+
+func mustX509(t testing.TB, key crypto.PublicKey) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(key)
+	require.NoError(t, err)
+	return der
 }
 
 func TestKeyIDs(t *testing.T) {
 	tests := []struct {
 		name        string
-		key         crypto.PublicKey
+		key         []byte
 		fingerprint string
 		uri         string
 		err         string
 	}{
 		{
 			name:        "RSA 2048",
-			key:         mustPublicKey(t, rsa2048PEM),
+			key:         mustPKIX(t, rsa2048PEM),
 			fingerprint: "sha256:7832d74583a50a585de726c12efd9dfb2db583c3c8c92a5e337bc2ca29fd82aa",
 			uri:         "urn:ek:sha256:eDLXRYOlClhd5ybBLv2d+y21g8PIySpeM3vCyin9gqo=",
 		},
 		{
 			name:        "ECC P-256",
-			key:         mustPublicKey(t, p256PEM),
+			key:         mustPKIX(t, p256PEM),
 			fingerprint: "sha256:00dde904047fd21ec9721e1dc8d280ddb492693f43958c8fd2b5db20a047be39",
 			uri:         "urn:ek:sha256:AN3pBAR/0h7Jch4dyNKA3bSSaT9DlYyP0rXbIKBHvjk=",
 		},
 		{
 			name:        "ECC P-384",
-			key:         mustPublicKey(t, p384PEM),
+			key:         mustPKIX(t, p384PEM),
 			fingerprint: "sha256:01fec880b930d171a560d5660e0c62c6c60486ea82c892b5c3d63af2106cc954",
 			uri:         "urn:ek:sha256:Af7IgLkw0XGlYNVmDgxixsYEhuqCyJK1w9Y68hBsyVQ=",
 		},
 		{
 			name: "not a public key",
-			key:  "nope",
-			err:  "encoding the EK public key as PKIX",
+			key:  []byte("nope"),
+			err:  "parsing the EK public key",
+		},
+		{
+			name: "not an EK's key",
+			key:  spki(t, asn1.ObjectIdentifier{1, 3, 101, 112}, nil, make([]byte, 32)),
+			err:  "parsing the EK public key: unsupported EK key type",
+		},
+		{
+			name: "an RSA key too small for an EK",
+			key:  mustX509(t, rsaPublicKey(t, 512, 65537)),
+			err:  "parsing the EK public key: RSA key has an invalid modulus",
 		},
 	}
 	for _, tt := range tests {
@@ -101,6 +126,20 @@ func TestKeyIDs(t *testing.T) {
 			require.Equal(t, tt.uri, alone)
 		})
 	}
+}
+
+// TestKeyIDsReencode checks that the ID is a digest of the canonical
+// encoding, not of the bytes given: an RSA key's NULL parameters spelled
+// with trailing bytes after the RSAPublicKey still give the key's ID.
+func TestKeyIDsReencode(t *testing.T) {
+	key := mustPublicKey(t, rsa2048PEM).(*rsa.PublicKey)
+	pkcs1, err := asn1.Marshal(pkcs1PublicKey{N: key.N, E: key.E})
+	require.NoError(t, err)
+	odd := spki(t, asn1.ObjectIdentifier(oidRSAEncryption), asn1.NullBytes, append(pkcs1, 0, 0))
+	require.NotEqual(t, mustPKIX(t, rsa2048PEM), odd)
+	_, uri, err := KeyIDs(odd)
+	require.NoError(t, err)
+	require.Equal(t, "urn:ek:sha256:eDLXRYOlClhd5ybBLv2d+y21g8PIySpeM3vCyin9gqo=", uri)
 }
 
 // TestURIMatchesOpenSSL checks a fresh key against openssl, so the fixed
@@ -130,9 +169,10 @@ func opensslURI(t *testing.T, pemPath string) string {
 	return URIPrefix + strings.TrimSpace(string(out))
 }
 
+// mustURI returns the device ID of a standard library key.
 func mustURI(t testing.TB, key crypto.PublicKey) string {
 	t.Helper()
-	uri, err := URIFromPublicKey(key)
+	uri, err := URIFromPublicKey(mustX509(t, key))
 	require.NoError(t, err)
 	return uri
 }
