@@ -58,5 +58,24 @@ bench: build
 collection: build
 	ansible-galaxy collection build --force --output-path build/
 
+# The collection tarball for Galaxy or an offline install, in dist/ (or
+# DIST=DIR): module binaries for every architecture, their docs, the role,
+# the main play, meta/ and execution-environment.yml; galaxy.yml's
+# build_ignore keeps out the Go sources, tests and build state. A binary in
+# plugins/bin that no module of this Makefile builds would ship stale, so it
+# stops the build.
+.PHONY: dist
+DIST ?= dist
+dist: modules
+	@for f in $(PLUGIN_BIN)/*; do \
+	  case " $(foreach m,$(MODULES),$(foreach a,$(ARCHES),$(PLUGIN_BIN)/$(m)_linux_$(a))) " in \
+	  *" $$f "*) ;; \
+	  *) echo "dist: $$f is not built by this Makefile (MODULES, ARCHES); remove it or make clean"; exit 1;; \
+	  esac; \
+	done
+	@mkdir -p $(DIST)
+	rm -f $(DIST)/stepfleet-smallstep-*.tar.gz
+	ansible-galaxy collection build --output-path $(DIST)
+
 clean:
 	rm -rf $(PLUGIN_BIN) bin build
