@@ -53,7 +53,7 @@ demo: deps build
 	playbooks/demo.sh
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./modules-src/...
+	tests/bench/run.sh
 
 collection: build
 	ansible-galaxy collection build --force --output-path build/
