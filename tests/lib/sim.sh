@@ -11,6 +11,12 @@
 #   sim_get PATH        GET $SMALLSTEP_API_URL/PATH with the token and print
 #                       the body; fails on an HTTP error. E.g. sim_get _sim/stats
 #   sim_writes          the number of writes the simulator has received
+#   sim_faults RATE [KINDS [SEED [HANG_FOR]]]
+#                       PUT _sim/faults: from now on RATE (0 to 1; 0 turns
+#                       them off) of the API requests get a fault drawn from
+#                       KINDS (comma-separated, e.g. 429,503,reset; default:
+#                       the simulator's --fault-kinds), decided from SEED;
+#                       HANG_FOR (e.g. 5s) is how long a hang lasts
 #
 # The curl calls read the Authorization header from DIR/auth.header (0600)
 # so the token is never in a process's arguments either.
@@ -78,6 +84,30 @@ sim_stop() {
 
 sim_get() {
 	curl -sS --fail-with-body --max-time 10 -H "@$SIM_DIR/auth.header" "$SMALLSTEP_API_URL/$1"
+}
+
+sim_faults() {
+	local rate=$1 kinds=${2:-} seed=${3:-} hang=${4:-}
+	local body
+	body=$(python3 - "$rate" "$kinds" "$seed" "$hang" <<'PY'
+import json, sys
+rate, kinds, seed, hang = sys.argv[1:5]
+body = {'rate': float(rate)}
+if kinds:
+    body['kinds'] = kinds.split(',')
+if seed:
+    body['seed'] = int(seed)
+if hang:
+    body['hang_for'] = hang
+print(json.dumps(body))
+PY
+	) || return 1
+	local out
+	out=$(curl -sS --fail-with-body --max-time 10 -H "@$SIM_DIR/auth.header" -X PUT \
+		-H 'Content-Type: application/json' --data-binary "$body" "$SMALLSTEP_API_URL/_sim/faults" 2>&1) || {
+		echo "sim.sh: PUT _sim/faults $body failed: $out" >&2
+		return 1
+	}
 }
 
 sim_writes() {
