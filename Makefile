@@ -77,5 +77,16 @@ dist: modules
 	rm -f $(DIST)/stepfleet-smallstep-*.tar.gz
 	ansible-galaxy collection build --output-path $(DIST)
 
+# ansible-lint (.ansible-lint: profile production, offline) on the role and
+# the playbooks, with this collection resolved from the work tree through a
+# temporary collections path. Its warnings that it cannot load the binary
+# modules to check their options are expected.
+.PHONY: lint
+lint:
+	@tmp=$$(mktemp -d) && mkdir -p $$tmp/ansible_collections/stepfleet && \
+	  ln -s "$(CURDIR)" $$tmp/ansible_collections/stepfleet/smallstep && \
+	  ANSIBLE_COLLECTIONS_PATH=$$tmp ansible-lint --offline roles/ playbooks/; \
+	  rc=$$?; rm -rf $$tmp; exit $$rc
+
 clean:
 	rm -rf $(PLUGIN_BIN) bin build

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	ansible-core
+	ansible-core ansible-lint
 	swtpm swtpm-tools tpm2-tools
 	dpkg-dev
 	openssl ca-certificates curl
