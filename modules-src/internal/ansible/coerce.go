@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/jsonnum"
 )
@@ -90,20 +91,11 @@ func toStr(v any) (string, error) {
 	return "", fmt.Errorf("a %s cannot be used as a string", typeName(v))
 }
 
-// envVar is Python's posixpath.expandvars pattern.
-var envVar = regexp.MustCompile(`\$(\w+|\{[^}]*\})`)
-
 // expandPath is Python's expanduser(expandvars(s)), which Ansible applies
 // to path options: unset variables and a lone $ stay as written, unlike
 // os.ExpandEnv, which would drop them.
 func expandPath(s string) string {
-	s = envVar.ReplaceAllStringFunc(s, func(ref string) string {
-		name := strings.TrimSuffix(strings.TrimPrefix(ref[1:], "{"), "}")
-		if val, ok := os.LookupEnv(name); ok {
-			return val
-		}
-		return ref
-	})
+	s = expandVars(s)
 	if s == "~" || strings.HasPrefix(s, "~/") {
 		if home, err := os.UserHomeDir(); err == nil {
 			s = strings.TrimRight(home, "/") + s[1:]
@@ -113,6 +105,46 @@ func expandPath(s string) string {
 		}
 	}
 	return s
+}
+
+// expandVars is Python's posixpath.expandvars: $name (word characters) and
+// ${name} are replaced when set. It is written out rather than a regexp,
+// which would add a quarter MiB to the target-side binary.
+func expandVars(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		var name, ref string
+		if i+1 < len(s) && s[i+1] == '{' {
+			end := strings.IndexByte(s[i+2:], '}')
+			if end < 0 {
+				b.WriteString(s[i:])
+				break
+			}
+			name, ref = s[i+2:i+2+end], s[i:i+3+end]
+		} else {
+			j := i + 1
+			for j < len(s) {
+				r, size := utf8.DecodeRuneInString(s[j:])
+				if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+					break
+				}
+				j += size
+			}
+			name, ref = s[i+1:j], s[i:j]
+		}
+		if val, ok := os.LookupEnv(name); ok && name != "" {
+			b.WriteString(val)
+		} else {
+			b.WriteString(ref)
+		}
+		i += len(ref)
+	}
+	return b.String()
 }
 
 func toBool(v any) (any, error) {

@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -323,25 +322,6 @@ func supportedKey(key any) bool {
 		return k.Curve == elliptic.P256() || k.Curve == elliptic.P384() || k.Curve == elliptic.P521()
 	}
 	return false
-}
-
-func TestSum256MatchesCryptoSHA256(t *testing.T) {
-	b := make([]byte, 1000)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	// Every length across several blocks, so every padding case is met.
-	for n := 0; n <= len(b); n++ {
-		require.Equal(t, sha256.Sum256(b[:n]), sum256(b[:n]), "length %d", n)
-	}
-}
-
-func FuzzSum256(f *testing.F) {
-	f.Add([]byte("abc"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if sha256.Sum256(b) != sum256(b) {
-			t.Fatalf("sum256(%x) differs from crypto/sha256", b)
-		}
-	})
 }
 
 // requireSameAsX509 checks a parsed certificate against what crypto/x509

@@ -39,6 +39,12 @@ var defaultDevices = [2]string{DeviceRM, DeviceRaw}
 var (
 	dialTimeout = 3 * time.Second
 	ioTimeout   = 10 * time.Second
+	// firstAnswerTimeout bounds the wait for the first answer. swtpm
+	// accepts a connection into its queue while it serves another client,
+	// and then says nothing; the first command is a quick GetCapability on
+	// any TPM, so a silence this long means the TPM is in use. Later
+	// commands get ioTimeout: creating an RSA key takes seconds on chips.
+	firstAnswerTimeout = 3 * time.Second
 )
 
 // TPMCloser is a connection to a TPM. Its method set is that of go-tpm's
@@ -244,6 +250,8 @@ type streamTPM struct {
 	address string // as the user wrote it, for messages
 	// addrs are tried in order until one connects ("localhost" has two).
 	addrs []syscall.Sockaddr
+	// answered is set once the TPM has answered a command.
+	answered bool
 }
 
 // Responses are at most a few KiB (TPM 2.0 Part 2 MAX_RESPONSE_SIZE is
@@ -262,14 +270,22 @@ func (s *streamTPM) Send(cmd []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	conn.deadline = time.Now().Add(ioTimeout)
+	wait := ioTimeout
+	if !s.answered {
+		wait = firstAnswerTimeout
+	}
+	conn.deadline = time.Now().Add(wait)
 	if _, err := conn.Write(cmd); err != nil {
 		return nil, s.ioError("sending a command to", err)
 	}
 	rsp := make([]byte, responseHeaderSize)
 	if _, err := io.ReadFull(conn, rsp); err != nil {
+		if !s.answered && errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, fmt.Errorf("TPM at %s %s took the connection but did not answer within %s: another process is probably using it (swtpm serves one client at a time); let it finish or stop it, then run again", s.network, s.address, firstAnswerTimeout)
+		}
 		return nil, s.ioError("reading a response from", err)
 	}
+	s.answered = true
 	size := binary.BigEndian.Uint32(rsp[2:6])
 	if size < responseHeaderSize || size > maxResponseSize {
 		return nil, fmt.Errorf("TPM at %s %s answered with an invalid response size %d; is it a TPM 2.0 server socket (not swtpm's --ctrl socket)?", s.network, s.address, size)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -158,10 +159,10 @@ func TestStreamTPM(t *testing.T) {
 		require.NoError(t, tpm.Close())
 	})
 
-	t.Run("hung peer times out", func(t *testing.T) {
-		saved := ioTimeout
-		ioTimeout = 200 * time.Millisecond
-		t.Cleanup(func() { ioTimeout = saved })
+	t.Run("a silent first answer means the TPM is in use", func(t *testing.T) {
+		saved := firstAnswerTimeout
+		firstAnswerTimeout = 200 * time.Millisecond
+		t.Cleanup(func() { firstAnswerTimeout = saved })
 		release := make(chan struct{})
 		t.Cleanup(func() { close(release) })
 		addr := fakeTPM(t, func(conn net.Conn) {
@@ -170,6 +171,33 @@ func TestStreamTPM(t *testing.T) {
 			}
 		})
 		tpm, _, err := Open("tcp:" + addr)
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = tpm.Send(cmd)
+		require.ErrorContains(t, err, "TPM at tcp "+addr+" took the connection but did not answer within 200ms: another process is probably using it")
+		require.Less(t, time.Since(start), 2*time.Second)
+	})
+
+	t.Run("hung peer times out after it answered once", func(t *testing.T) {
+		saved := ioTimeout
+		ioTimeout = 200 * time.Millisecond
+		t.Cleanup(func() { ioTimeout = saved })
+		release := make(chan struct{})
+		t.Cleanup(func() { close(release) })
+		var calls atomic.Int32
+		addr := fakeTPM(t, func(conn net.Conn) {
+			if _, err := readCommand(conn); err != nil {
+				return
+			}
+			if calls.Add(1) == 1 {
+				_, _ = conn.Write(response(nil))
+				return
+			}
+			<-release
+		})
+		tpm, _, err := Open("tcp:" + addr)
+		require.NoError(t, err)
+		_, err = tpm.Send(cmd)
 		require.NoError(t, err)
 		start := time.Now()
 		_, err = tpm.Send(cmd)

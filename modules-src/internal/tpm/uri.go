@@ -1,6 +1,7 @@
 package tpm
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -40,7 +41,7 @@ func KeyIDs(pkix []byte) (fingerprint, uri string, err error) {
 
 // keyIDs returns the fingerprint and device ID of a PKIX DER public key.
 func keyIDs(der []byte) (fingerprint, uri string) {
-	sum := sum256(der)
+	sum := sha256.Sum256(der)
 	return FingerprintPrefix + hex.EncodeToString(sum[:]),
 		URIPrefix + base64.StdEncoding.EncodeToString(sum[:])
 }

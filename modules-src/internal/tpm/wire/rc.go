@@ -35,29 +35,35 @@ func (r RC) fmt1() (ok bool, canonical RC, subject string, index int) {
 	return true, r & 0xFFFFF0FF, subject, int(r&0xF00) >> 8
 }
 
-// Error spells the code as go-tpm does: "TPM_RC_AUTH_FAIL (session 1): the
-// authorization HMAC check failed and DA counter incremented".
+// Error names the code as the spec does, with what it names and a hint
+// where there is one: "TPM_RC_AUTH_FAIL (session 1): a wrong password; ...".
 func (r RC) Error() string {
+	withHint := func(code RC, s string) string {
+		if h, ok := hints[code]; ok {
+			return s + ": " + h
+		}
+		return s
+	}
 	if ok, canonical, subject, index := r.fmt1(); ok {
-		d, known := fmt1Descs[canonical]
+		name, known := fmt1Descs[canonical]
 		if !known {
 			return fmt.Sprintf("unknown format-1 error: %s %d (%x)", subject, index, uint32(canonical))
 		}
-		return fmt.Sprintf("%s (%s %d): %s", d.name, subject, index, d.description)
+		return withHint(canonical, fmt.Sprintf("%s (%s %d)", name, subject, index))
 	}
 	switch {
 	case r&rcVer1 == rcVer1 && r&rcWarn != rcWarn:
-		d, known := fmt0Descs[r]
+		name, known := fmt0Descs[r]
 		if !known {
 			return fmt.Sprintf("unknown format-0 error code (0x%x)", uint32(r))
 		}
-		return d.name + ": " + d.description
+		return withHint(r, name)
 	case r&rcVer1 == rcVer1 && r&rcWarn == rcWarn:
-		d, known := warnDescs[r]
+		name, known := warnDescs[r]
 		if !known {
 			return fmt.Sprintf("unknown warning (0x%x)", uint32(r))
 		}
-		return d.name + ": " + d.description
+		return withHint(r, name)
 	}
 	return fmt.Sprintf("unrecognized error code (0x%x)", uint32(r))
 }
