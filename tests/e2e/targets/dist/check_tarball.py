@@ -45,7 +45,7 @@ FORBIDDEN = [
     ('modules-src/*', 'Go sources'), ('Makefile', 'build file'), ('bin/*', 'simulator binary'),
     ('build/*', 'build output'), ('dist/*', 'build output'), ('*.tar.gz', 'tarball'),
     ('.git/*', 'git state'), ('.ci/*', 'CI script'), ('scripts/*', 'build script'),
-    ('tests/e2e/*', 'end-to-end tests'), ('tests/lib/*', 'test helpers'), ('tests/output/*', 'test state'),
+    ('tests/*', 'tests, their helpers and state'),
     ('*.log', 'log'), ('*__pycache__*', 'Python cache'), ('.work/*', 'test state'),
 ]
 
