@@ -281,7 +281,7 @@ func (s *streamTPM) Send(cmd []byte) ([]byte, error) {
 	rsp := make([]byte, responseHeaderSize)
 	if _, err := io.ReadFull(conn, rsp); err != nil {
 		if !s.answered && errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, fmt.Errorf("TPM at %s %s took the connection but did not answer within %s: another process is probably using it (swtpm serves one client at a time); let it finish or stop it, then run again", s.network, s.address, firstAnswerTimeout)
+			return nil, fmt.Errorf("TPM at %s %s took the connection but did not answer within %s: another process is probably using it (swtpm serves one client at a time); wait for it to finish or stop it, then run again", s.network, s.address, firstAnswerTimeout)
 		}
 		return nil, s.ioError("reading a response from", err)
 	}
