@@ -15,6 +15,8 @@ import (
 	"github.com/stepfleet/smallstep/modules-src/internal/collection"
 	"github.com/stepfleet/smallstep/modules-src/internal/device"
 	"github.com/stepfleet/smallstep/modules-src/internal/ekinfo"
+	"github.com/stepfleet/smallstep/modules-src/internal/enrollment"
+	"github.com/stepfleet/smallstep/modules-src/internal/info"
 	"github.com/stepfleet/smallstep/modules-src/internal/workload"
 )
 
@@ -30,10 +32,14 @@ type module struct {
 var goodURI = "urn:ek:sha256:" + strings.Repeat("A", 43) + "="
 
 var modules = map[string]module{
-	"device_collection": {collection.Spec, collection.Run, map[string]any{"slug": "fleet", "device_type": "tpm"}},
-	"workload":          {workload.Spec, workload.Run, map[string]any{"collection": "fleet", "slug": "web", "workload_type": "nginx"}},
-	"device":            {device.Spec, device.Run, map[string]any{"collection": "fleet", "instance_id": goodURI}},
-	"authority_info":    {authority.Spec, authority.Run, map[string]any{}},
+	"device_collection":      {collection.Spec, collection.Run, map[string]any{"slug": "fleet", "device_type": "tpm"}},
+	"workload":               {workload.Spec, workload.Run, map[string]any{"collection": "fleet", "slug": "web", "workload_type": "nginx"}},
+	"device":                 {device.Spec, device.Run, map[string]any{"collection": "fleet", "instance_id": goodURI}},
+	"authority_info":         {authority.Spec, authority.Run, map[string]any{}},
+	"device_collection_info": {info.CollectionSpec, info.RunCollection, map[string]any{"slug": "fleet"}},
+	"workload_info":          {info.WorkloadSpec, info.RunWorkload, map[string]any{"collection": "fleet", "slug": "web"}},
+	"device_info":            {info.DeviceSpec, info.RunDevice, map[string]any{"collection": "fleet"}},
+	"enrollment_token":       {enrollment.Spec, enrollment.Run, map[string]any{"collection": "fleet", "instance_id": goodURI}},
 }
 
 // countingServer fails the test's expectations by counting: bad input
