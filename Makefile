@@ -55,6 +55,15 @@ demo: deps build
 bench: build
 	tests/bench/run.sh
 
+# The robustness figures (issue 4): the e2e target load's scenario (200
+# hosts, forks 20, 10% injected faults, the simulator killed with SIGKILL
+# mid-run), then requests sent, faults injected, retries, tasks failed,
+# devices lost and secrets found. Fails when a device was lost or a secret
+# found.
+.PHONY: robustness
+robustness: build
+	tests/robustness/run.sh
+
 collection: build
 	ansible-galaxy collection build --force --output-path build/
 
