@@ -13,7 +13,7 @@ set -euo pipefail
 
 E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$E2E/../.." && pwd)
-ALL_TARGETS=(device_collection workload device devices authority_info info enrollment_token awx dist tpm_ek_info tpm_setups forks load main)
+ALL_TARGETS=(device_collection workload device devices authority_info info enrollment_token awx dist tpm_ek_info tpm_setups forks load secrets main)
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=("${ALL_TARGETS[@]}")
 
