@@ -259,7 +259,9 @@ func (c *Client) once(ctx context.Context, method, path, target string, payload 
 			Message: c.redact("reading the response failed: " + err.Error()), transient: true}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, retryAfter(resp.Header.Get("Retry-After")), &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: c.redact(serverMessage(data))}
+		// Redact before serverMessage cuts the body: a cut through an
+		// echoed token would leave its first part for redact to miss.
+		return nil, retryAfter(resp.Header.Get("Retry-After")), &APIError{Method: method, Path: path, Status: resp.StatusCode, RequestID: reqID, Message: serverMessage([]byte(c.redact(string(data))))}
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, RequestID: reqID}, 0, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -139,4 +140,24 @@ func TestValidateCertsOffWarns(t *testing.T) {
 	c, err = New(params("https://gateway.example.com/api"))
 	require.NoError(t, err)
 	require.Empty(t, c.Warnings)
+}
+
+// A proxy page that echoes the request's headers must not leak the token,
+// even where the message is cut short in the middle of it.
+func TestEchoedTokenIsRedactedBeforeTheCut(t *testing.T) {
+	for pad := 150; pad < 210; pad += 7 {
+		body := strings.Repeat("x", pad) + " Authorization: Bearer " + token + " </html>"
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(body))
+		}))
+		c, err := New(params(srv.URL))
+		require.NoError(t, err)
+		_, err = c.Do(context.Background(), http.MethodGet, "/x", nil, nil)
+		srv.Close()
+		require.Error(t, err)
+		for i := 0; i+8 <= len(token); i++ {
+			require.NotContains(t, err.Error(), token[i:i+8], "pad %d", pad)
+		}
+	}
 }
