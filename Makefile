@@ -45,6 +45,7 @@ unit:
 	$(GO) vet ./modules-src/...
 	$(GO) test -race -count=1 ./modules-src/...
 	python3 tests/docs/check_docs.py
+	$(MAKE) --no-print-directory lint
 
 e2e:
 	tests/e2e/run.sh
