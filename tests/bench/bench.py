@@ -283,9 +283,31 @@ def main():
         elif c and r['secs']:
             ratio = '%.1fx faster' % (c / r['secs']) if c >= r['secs'] else '%.1fx slower' % (r['secs'] / c)
         else:
-            ratio = 'n/a'
+            ratio = '(c) not run' if c is None else 'n/a'
         print('%6d  %-24s %-6s %10s %9d %7d  %s%s' % (r['n'], NAMES[r['method']], r['run'], wall, r['requests'], r['writes'],
                                                       ratio, ('  ' + r['note']) if r['note'] else ''))
+    print()
+    print('Targets of issue 5 (read here, not asserted)')
+    secs = {(r['n'], r['method'], r['run']): r['secs'] for r in rows}
+    WHICH = {'first': 'first run', 'rerun': 'rerun'}
+
+    def target(label, value, goal, ok):
+        print('  %-50s %-10s %-10s %s' % (label, value, goal, 'met' if ok else 'MISSED'))
+
+    def speedup(x, run):
+        a, c = secs.get((1000, x, run)), secs.get((1000, 'c', run))
+        return c / a if a and c else None
+    for run, goal in (('first', 30), ('rerun', 50)):
+        x = speedup('a', run)
+        if x is not None:
+            target('N=1000: (a) faster than (c), %s' % WHICH[run], '%.1fx' % x, '>= %dx' % goal, x >= goal)
+    for run in ('first', 'rerun'):
+        x = speedup('b', run)
+        if x is not None:
+            target('N=1000: (b) no slower than (c), %s' % WHICH[run], '%.1fx' % x, '>= 1.0x', x >= 1)
+    for module, n, run, kib in mem:
+        if module == 'devices' and n == 5000:
+            target('N=5000: devices module peak memory, %s' % WHICH[run], '%.1f MiB' % (kib / 1024), '< 64 MiB', kib < 64 * 1024)
     print()
     print('Peak memory (max RSS) of the module process, run directly on an args file')
     print('%-9s %6s %-6s %10s' % ('module', 'N', 'run', 'MiB'))
