@@ -98,5 +98,13 @@ lint:
 	  ANSIBLE_COLLECTIONS_PATH=$$tmp ansible-lint --offline roles/ playbooks/; \
 	  rc=$$?; rm -rf $$tmp; exit $$rc
 
+# ansible-test sanity (ansible-core 2.14) on a copy of the tree under a
+# temporary ansible_collections/stepfleet/smallstep, offline, with Debian's
+# packages standing in for its pip requirements; tests/README.md lists the
+# tests skipped and why.
+.PHONY: sanity
+sanity:
+	tests/sanity/run.sh
+
 clean:
 	rm -rf $(PLUGIN_BIN) bin build
