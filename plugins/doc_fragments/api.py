@@ -25,6 +25,7 @@ options:
         run on the controller (C(delegate_to=localhost) or a play on
         C(localhost)).
     type: str
+    version_added: 0.1.0
     default: https://gateway.smallstep.com/api
   api_token:
     description:
@@ -38,6 +39,7 @@ options:
       - If not set, the value of the C(SMALLSTEP_API_TOKEN) environment
         variable is used; one of the two is required.
     type: str
+    version_added: 0.1.0
     required: true
   api_version:
     description:
@@ -46,6 +48,7 @@ options:
       - The modules are written against this version's request and response
         bodies; change it only if you know the bodies are the same.
     type: str
+    version_added: 0.1.0
     default: '2023-03-01'
   validate_certs:
     description:
@@ -53,6 +56,7 @@ options:
       - Set to C(false) only for a test endpoint; the token is sent either way,
         and the module warns that certificate checks are off.
     type: bool
+    version_added: 0.1.0
     default: true
   ca_path:
     description:
@@ -60,10 +64,12 @@ options:
         certificate is checked against, instead of the system's trust store.
       - The file is read where the module runs.
     type: path
+    version_added: 0.1.0
   timeout:
     description:
       - Timeout of each HTTP request to the API, in seconds.
     type: int
+    version_added: 0.1.0
     default: 30
   retries:
     description:
@@ -74,12 +80,14 @@ options:
       - Requests that create something each time (POST) are never repeated.
       - When the last try fails, the message says how many tries were made.
     type: int
+    version_added: 0.1.0
     default: 5
   retry_timeout:
     description:
       - Time, in seconds, that all tries of one request may take together;
         no retry starts that would end past it.
     type: int
+    version_added: 0.1.0
     default: 120
   allow_http:
     description:
@@ -88,5 +96,6 @@ options:
         network unencrypted. Loopback addresses (the simulator) need no
         opt-in.
     type: bool
+    version_added: 0.1.0
     default: false
 '''

@@ -81,6 +81,22 @@ EXAMPLES = r'''
       ansible.builtin.debug:
         msg: "{{ smallstep.authorities | map(attribute='domain') | list }}"
       run_once: true
+
+- name: Stop before enrolling when the team has no agents authority
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Read the authorities (URL and token from SMALLSTEP_API_URL and SMALLSTEP_API_TOKEN)
+      stepfleet.smallstep.authority_info:
+      register: smallstep
+
+    - name: Require the agents authority
+      ansible.builtin.assert:
+        that:
+          - smallstep.agents.fingerprint is defined
+        fail_msg: >-
+          The team has no agents authority (agents.<team>.ca.smallstep.com);
+          create it in the Smallstep dashboard first.
 '''
 
 RETURN = r'''

@@ -42,6 +42,7 @@ options:
       - Slug of the device collection.
       - The collection must exist.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - device_collection
@@ -56,6 +57,7 @@ options:
       - An ID that starts with C(urn:ek:) is always checked to be a
         well-formed EK URI, before any request.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - id
@@ -69,6 +71,7 @@ options:
       - If not set, an existing device keeps its data and a new one is
         registered with none.
     type: dict
+    version_added: 0.1.0
   device_type:
     description:
       - The collection's device type. When set, C(instance_id) is checked to
@@ -80,6 +83,7 @@ options:
         tell a missing collection from a missing device). The collection's
         type is never changed.
     type: str
+    version_added: 0.1.0
     choices:
       - aws-vm
       - azure-vm
@@ -90,6 +94,7 @@ options:
       - C(present) registers the device or updates its data; C(absent)
         removes it.
     type: str
+    version_added: 0.1.0
     choices:
       - present
       - absent

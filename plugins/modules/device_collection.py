@@ -44,6 +44,7 @@ options:
       - The collection's slug, its identifier in API paths and in the
         dashboard's URL.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - name
@@ -53,6 +54,7 @@ options:
       - If not set, a new collection is named after its slug and an existing
         one keeps its name.
     type: str
+    version_added: 0.1.0
   device_type:
     description:
       - Type of the devices the collection holds.
@@ -63,6 +65,7 @@ options:
       - C(aws-vm), C(azure-vm) and C(gcp-vm) need the option of the same name
         (C(aws_vm), C(azure_vm), C(gcp_vm)); C(tpm) may take C(tpm).
     type: str
+    version_added: 0.1.0
     choices:
       - aws-vm
       - azure-vm
@@ -74,6 +77,7 @@ options:
       - Mutually exclusive with C(azure_vm), C(gcp_vm) and C(tpm), and only
         accepted with C(device_type=aws-vm).
     type: dict
+    version_added: 0.1.0
     suboptions:
       accounts:
         description:
@@ -91,6 +95,7 @@ options:
       - Mutually exclusive with C(aws_vm), C(gcp_vm) and C(tpm), and only
         accepted with C(device_type=azure-vm).
     type: dict
+    version_added: 0.1.0
     suboptions:
       tenant_id:
         description:
@@ -121,6 +126,7 @@ options:
       - Mutually exclusive with C(aws_vm), C(azure_vm) and C(tpm), and only
         accepted with C(device_type=gcp-vm).
     type: dict
+    version_added: 0.1.0
     suboptions:
       project_ids:
         description:
@@ -144,6 +150,7 @@ options:
       - Mutually exclusive with C(aws_vm), C(azure_vm) and C(gcp_vm), and
         only accepted with C(device_type=tpm).
     type: dict
+    version_added: 0.1.0
     suboptions:
       attestor_roots:
         description:
@@ -168,12 +175,14 @@ options:
       - Sent on every write, but the API does not return them, so they are
         not compared and never cause a change on their own.
     type: list
+    version_added: 0.1.0
     elements: str
   state:
     description:
       - C(present) creates the collection or brings it in line with the
         options; C(absent) deletes it.
     type: str
+    version_added: 0.1.0
     choices:
       - present
       - absent
@@ -187,6 +196,7 @@ options:
         devices.
       - With C(state=present) it has no effect, and the module warns.
     type: bool
+    version_added: 0.1.0
     default: false
 extends_documentation_fragment:
   - stepfleet.smallstep.api

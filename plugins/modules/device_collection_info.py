@@ -36,6 +36,7 @@ options:
     description:
       - Slug of the device collection.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - name

@@ -37,6 +37,7 @@ options:
     description:
       - Slug of the device collection.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - device_collection
@@ -48,6 +49,7 @@ options:
       - If not set, every device of the collection is listed.
       - Mutually exclusive with C(filters).
     type: str
+    version_added: 0.1.0
     aliases:
       - id
   filters:
@@ -62,6 +64,7 @@ options:
         filters are applied by the module.
       - Mutually exclusive with C(instance_id).
     type: dict
+    version_added: 0.1.0
 extends_documentation_fragment:
   - stepfleet.smallstep.api
   - ansible.builtin.action_common_attributes

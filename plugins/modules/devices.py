@@ -51,6 +51,7 @@ options:
       - Slug of the device collection.
       - The collection must exist.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - device_collection
@@ -60,6 +61,7 @@ options:
       - An empty list changes nothing, unless C(exclusive=true), which then
         removes every device of the collection.
     type: list
+    version_added: 0.1.0
     elements: dict
     required: true
     suboptions:
@@ -93,6 +95,7 @@ options:
         C(gcp-vm) decimal digits), and the collection's own type must match
         it, or the module fails without writing.
     type: str
+    version_added: 0.1.0
     choices:
       - aws-vm
       - azure-vm
@@ -104,12 +107,14 @@ options:
       - Check mode lists the devices it would remove (C(ids.removed)).
       - Only with C(state=present).
     type: bool
+    version_added: 0.1.0
     default: false
   parallel:
     description:
       - How many writes are sent at once, from 1 to 64. Reads are not
         concurrent; the list is read page after page.
     type: int
+    version_added: 0.1.0
     default: 8
   state:
     description:
@@ -117,6 +122,7 @@ options:
       - C(absent) removes the listed devices; one that is not there is
         counted as unchanged.
     type: str
+    version_added: 0.1.0
     choices:
       - present
       - absent

@@ -43,6 +43,7 @@ options:
     description:
       - Slug of the device collection the device belongs to.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - device_collection
@@ -52,6 +53,7 @@ options:
         (C(urn:ek:sha256:...)) or an EC2 instance ID. It is escaped as one
         path segment.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - id
@@ -61,6 +63,7 @@ options:
       - If not set, the server picks one (C(Enrollment token for
         <instance_id>)).
     type: str
+    version_added: 0.1.0
 extends_documentation_fragment:
   - stepfleet.smallstep.api
   - ansible.builtin.action_common_attributes

@@ -45,6 +45,7 @@ options:
       - Reading a TPM device needs read and write permission on it (root,
         or the C(tss) group); use C(become).
     type: str
+    version_added: 0.1.0
   ek_type:
     description:
       - The EK whose URI C(ek_uri) returns.
@@ -53,6 +54,7 @@ options:
       - The module fails if the TPM has no EK of the type asked for, and says
         which it has.
     type: str
+    version_added: 0.1.0
     choices:
       - rsa2048
       - ecc-p256
@@ -68,12 +70,14 @@ options:
         C(eks) and C(ek_uri), instead of failing; a TPM that is there but
         cannot be read still fails.
     type: bool
+    version_added: 0.1.0
     default: true
   set_facts:
     description:
       - Also set the fact C(smallstep_tpm) on the host, with C(found),
         C(ek_uri), C(eks) and C(tpm_path).
     type: bool
+    version_added: 0.1.0
     default: true
 attributes:
   check_mode:

@@ -44,6 +44,7 @@ options:
     description:
       - Slug of the device collection the workload belongs to.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - device_collection
@@ -51,6 +52,7 @@ options:
     description:
       - The workload's slug, its identifier within the collection.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - name
@@ -60,11 +62,13 @@ options:
       - If not set, a new workload is named after its slug and an existing
         one keeps its name.
     type: str
+    version_added: 0.1.0
   workload_type:
     description:
       - The kind of service the certificate is for.
       - Required when C(state=present).
     type: str
+    version_added: 0.1.0
     choices:
       - etcd
       - generic
@@ -85,6 +89,7 @@ options:
       - Subject alternative names put in every device's certificate.
       - The first one is the certificate's Common Name, so the order counts.
     type: list
+    version_added: 0.1.0
     elements: str
   device_metadata_key_sans:
     description:
@@ -93,12 +98,14 @@ options:
         device's certificate.
       - Compared as a set.
     type: list
+    version_added: 0.1.0
     elements: str
   certificate_info:
     description:
       - The certificate and where the agent writes it.
       - The server fills in C(type=X509) when this is not set.
     type: dict
+    version_added: 0.1.0
     suboptions:
       type:
         description:
@@ -150,6 +157,7 @@ options:
       - The server fills in C(type=DEFAULT) and C(format=DEFAULT) when this
         is not set.
     type: dict
+    version_added: 0.1.0
     suboptions:
       type:
         description:
@@ -182,6 +190,7 @@ options:
       - How the agent makes the service use a renewed certificate.
       - The server fills in C(method=AUTOMATIC) when this is not set.
     type: dict
+    version_added: 0.1.0
     suboptions:
       method:
         description:
@@ -214,6 +223,7 @@ options:
     description:
       - Commands the agent runs on the device around signing and renewal.
     type: dict
+    version_added: 0.1.0
     suboptions:
       sign:
         description:
@@ -269,12 +279,14 @@ options:
       - Sent on every write, but the API does not return them, so they are
         not compared and never cause a change on their own.
     type: list
+    version_added: 0.1.0
     elements: str
   state:
     description:
       - C(present) creates the workload or brings it in line with the
         options; C(absent) deletes it.
     type: str
+    version_added: 0.1.0
     choices:
       - present
       - absent

@@ -36,6 +36,7 @@ options:
     description:
       - Slug of the device collection the workload belongs to.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - device_collection
@@ -43,6 +44,7 @@ options:
     description:
       - Slug of the workload.
     type: str
+    version_added: 0.1.0
     required: true
     aliases:
       - name
