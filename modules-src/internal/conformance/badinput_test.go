@@ -14,6 +14,7 @@ import (
 	"github.com/stepfleet/smallstep/modules-src/internal/authority"
 	"github.com/stepfleet/smallstep/modules-src/internal/collection"
 	"github.com/stepfleet/smallstep/modules-src/internal/device"
+	"github.com/stepfleet/smallstep/modules-src/internal/devices"
 	"github.com/stepfleet/smallstep/modules-src/internal/ekinfo"
 	"github.com/stepfleet/smallstep/modules-src/internal/enrollment"
 	"github.com/stepfleet/smallstep/modules-src/internal/info"
@@ -40,6 +41,7 @@ var modules = map[string]module{
 	"workload_info":          {info.WorkloadSpec, info.RunWorkload, map[string]any{"collection": "fleet", "slug": "web"}},
 	"device_info":            {info.DeviceSpec, info.RunDevice, map[string]any{"collection": "fleet"}},
 	"enrollment_token":       {enrollment.Spec, enrollment.Run, map[string]any{"collection": "fleet", "instance_id": goodURI}},
+	"devices":                {devices.Spec, devices.Run, map[string]any{"collection": "fleet", "devices": []any{map[string]any{"instance_id": goodURI}}}},
 }
 
 // countingServer fails the test's expectations by counting: bad input
@@ -131,6 +133,12 @@ var moduleCases = map[string][]struct {
 		{"signal out of range", map[string]any{"reload_info": map[string]any{"method": "SIGNAL", "pid_file": "/run/x.pid", "signal": 99}}, []string{"reload_info.signal must be a signal number from 1 to 64"}},
 		{"empty SAN", map[string]any{"static_sans": []any{"a.example", ""}}, []string{"static_sans holds an empty entry"}},
 		{"duplicate SAN", map[string]any{"static_sans": []any{"a.example", "a.example"}}, []string{`static_sans lists "a.example" twice`}},
+	},
+	"devices": {
+		{"duplicate IDs", map[string]any{"devices": []any{map[string]any{"instance_id": goodURI}, map[string]any{"instance_id": goodURI}}}, []string{"devices[0] and devices[1] both have instance_id"}},
+		{"malformed TPM URI", map[string]any{"devices": []any{map[string]any{"instance_id": "urn:ek:sha256:abc"}}}, []string{"instance_id", "base64"}},
+		{"parallel out of range", map[string]any{"parallel": 0}, []string{"parallel"}},
+		{"device without an ID", map[string]any{"devices": []any{map[string]any{"data": map[string]any{}}}}, []string{"instance_id"}},
 	},
 	"device": {
 		{"malformed TPM URI", map[string]any{"instance_id": "urn:ek:sha256:abc"}, []string{"instance_id", "base64"}},
