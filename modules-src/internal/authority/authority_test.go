@@ -78,19 +78,19 @@ const (
 
 func TestRunFollowsPagesAndReportsTheAgentsAuthority(t *testing.T) {
 	f := newFake(t)
-	f.on(http.MethodGet, firstPage, reply{Status: 200, Body: page(t, authorityJSON("a1", "SSH", "ssh.demo.ca.smallstep.com", "11")),
+	f.On(http.MethodGet, firstPage, reply{Status: 200, Body: page(t, authorityJSON("a1", "SSH", "ssh.demo.ca.smallstep.com", "11")),
 		Header: map[string]string{"X-Next-Cursor": "c1"}})
-	f.on(http.MethodGet, afterC1, reply{Status: 200, Body: page(t, authorityJSON("a2", "Web", "web.demo.ca.smallstep.com", "22")),
+	f.On(http.MethodGet, afterC1, reply{Status: 200, Body: page(t, authorityJSON("a2", "Web", "web.demo.ca.smallstep.com", "22")),
 		Header: map[string]string{"X-Next-Cursor": "c2"}})
-	f.on(http.MethodGet, afterC2, reply{Status: 200, Body: page(t, authorityJSON("a3", "Agents", "agents.demo.ca.smallstep.com", "ab12"))})
+	f.On(http.MethodGet, afterC2, reply{Status: 200, Body: page(t, authorityJSON("a3", "Agents", "agents.demo.ca.smallstep.com", "ab12"))})
 
 	for _, check := range []bool{false, true} {
-		before := len(f.requests())
+		before := len(f.Requests())
 		res := apply(t, f, map[string]any{"_ansible_check_mode": check})
 		require.Nil(t, res["failed"], res["msg"])
 		require.Equal(t, false, res["changed"])
 		require.NotContains(t, res, "warnings")
-		require.Equal(t, []string{"GET " + firstPage, "GET " + afterC1, "GET " + afterC2}, f.calls()[before:])
+		require.Equal(t, []string{"GET " + firstPage, "GET " + afterC1, "GET " + afterC2}, f.Calls()[before:])
 
 		all := res["authorities"].([]any)
 		require.Len(t, all, 3)
@@ -101,8 +101,8 @@ func TestRunFollowsPagesAndReportsTheAgentsAuthority(t *testing.T) {
 			"id": "a3", "authority_id": "a3", "name": "Agents", "root": "-----BEGIN CERTIFICATE-----\na3\n-----END CERTIFICATE-----\n"},
 			res["agents"])
 	}
-	require.Empty(t, f.writes())
-	for _, r := range f.requests() {
+	require.Empty(t, f.Writes())
+	for _, r := range f.Requests() {
 		require.Equal(t, "Bearer "+token, r.Header.Get("Authorization"))
 		require.Equal(t, "2023-03-01", r.Header.Get("X-Smallstep-Api-Version"))
 	}
@@ -120,7 +120,7 @@ func TestRunWarnsWithoutAnAgentsAuthority(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
-			f.on(http.MethodGet, "/authorities", reply{Status: 200, Body: tc.body})
+			f.On(http.MethodGet, "/authorities", reply{Status: 200, Body: tc.body})
 			res := apply(t, f, nil)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, false, res["changed"])
@@ -148,7 +148,7 @@ func TestRunReportsAPIFailures(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
-			f.on(http.MethodGet, "/authorities", tc.rep)
+			f.On(http.MethodGet, "/authorities", tc.rep)
 			res := apply(t, f, nil)
 			require.Equal(t, true, res["failed"])
 			require.Contains(t, res["msg"], tc.want)
@@ -173,5 +173,5 @@ func TestRunChecksOptionsBeforeAnyRequest(t *testing.T) {
 	res = apply(t, f, map[string]any{"slug": "x"})
 	require.Equal(t, true, res["failed"])
 	require.Contains(t, res["msg"], "Unsupported parameters for (test) module: slug")
-	require.Empty(t, f.requests())
+	require.Empty(t, f.Requests())
 }

@@ -75,7 +75,7 @@ func TestCreateSendsTheExactBodyAndASecondRunChangesNothing(t *testing.T) {
 	for _, tc := range typeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
-			f.onPut = serverDefaultsOnPut
+			f.OnPut = serverDefaultsOnPut
 			slug := tc.args["slug"]
 			if slug == nil {
 				slug = tc.args["name"]
@@ -85,8 +85,8 @@ func TestCreateSendsTheExactBodyAndASecondRunChangesNothing(t *testing.T) {
 			res := apply(t, f, tc.args)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, true, res["changed"])
-			require.Equal(t, []string{"GET " + path, "PUT " + path}, f.calls())
-			require.JSONEq(t, tc.body, f.requests()[1].Body)
+			require.Equal(t, []string{"GET " + path, "PUT " + path}, f.Calls())
+			require.JSONEq(t, tc.body, f.Requests()[1].Body)
 			coll := res["device_collection"].(map[string]any)
 			require.Equal(t, slug, coll["slug"])
 			require.Equal(t, tc.args["device_type"], coll["device_type"])
@@ -95,11 +95,11 @@ func TestCreateSendsTheExactBodyAndASecondRunChangesNothing(t *testing.T) {
 			require.Equal(t, slug, diff["after"].(map[string]any)["slug"])
 
 			// The server now answers what it stored, with its defaults.
-			before := len(f.requests())
+			before := len(f.Requests())
 			res = apply(t, f, tc.args)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, false, res["changed"])
-			require.Equal(t, []string{"GET " + path}, f.calls()[before:], "a second run only reads")
+			require.Equal(t, []string{"GET " + path}, f.Calls()[before:], "a second run only reads")
 			diff = res["diff"].(map[string]any)
 			require.Equal(t, diff["before"], diff["after"])
 			require.Equal(t, diff["before"], res["device_collection"])
@@ -109,7 +109,7 @@ func TestCreateSendsTheExactBodyAndASecondRunChangesNothing(t *testing.T) {
 
 func TestAzureAudienceDefaultIsNoChange(t *testing.T) {
 	f := newFake(t)
-	f.store("/device-collections/az", jsonObj(t, `{"slug":"az","displayName":"az","deviceType":"azure-vm",
+	f.Store("/device-collections/az", jsonObj(t, `{"slug":"az","displayName":"az","deviceType":"azure-vm",
 		"deviceTypeConfiguration":{"tenantID":"t-1","resourceGroups":["rg"],"audience":"`+azureAudience+`"}}`))
 	for _, audience := range []any{nil, azureAudience} {
 		azure := map[string]any{"tenant_id": "t-1", "resource_groups": []any{"rg"}}
@@ -122,8 +122,8 @@ func TestAzureAudienceDefaultIsNoChange(t *testing.T) {
 	res := apply(t, f, map[string]any{"slug": "az", "device_type": "azure-vm",
 		"azure_vm": map[string]any{"tenant_id": "t-1", "resource_groups": []any{"rg"}, "audience": "api://custom"}})
 	require.Equal(t, true, res["changed"])
-	require.Len(t, f.writes(), 1)
-	require.Equal(t, "api://custom", bodyOf(t, f.writes()[0])["deviceTypeConfiguration"].(map[string]any)["audience"])
+	require.Len(t, f.Writes(), 1)
+	require.Equal(t, "api://custom", bodyOf(t, f.Writes()[0])["deviceTypeConfiguration"].(map[string]any)["audience"])
 }
 
 func TestSetListsInAnotherOrderAreNoChange(t *testing.T) {
@@ -144,12 +144,12 @@ func TestSetListsInAnotherOrderAreNoChange(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
-			f.store("/device-collections/c", jsonObj(t, tc.stored))
+			f.Store("/device-collections/c", jsonObj(t, tc.stored))
 			tc.args["slug"] = "c"
 			res := apply(t, f, tc.args)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, false, res["changed"])
-			require.Empty(t, f.writes())
+			require.Empty(t, f.Writes())
 		})
 	}
 }
@@ -181,25 +181,25 @@ func TestChanges(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
-			f.store("/device-collections/web", jsonObj(t, stored))
+			f.Store("/device-collections/web", jsonObj(t, stored))
 			tc.args["slug"] = "web"
 			tc.args["device_type"] = "aws-vm"
 			res := apply(t, f, tc.args)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, tc.changed, res["changed"])
 			if !tc.changed {
-				require.Empty(t, f.writes())
+				require.Empty(t, f.Writes())
 				return
 			}
-			require.Equal(t, []string{"GET /device-collections/web", "PUT /device-collections/web"}, f.calls())
-			require.JSONEq(t, tc.put, f.writes()[0].Body)
+			require.Equal(t, []string{"GET /device-collections/web", "PUT /device-collections/web"}, f.Calls())
+			require.JSONEq(t, tc.put, f.Writes()[0].Body)
 		})
 	}
 }
 
 func TestDiffShowsBeforeAndAfter(t *testing.T) {
 	f := newFake(t)
-	f.store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"Web","deviceType":"aws-vm","deviceTypeConfiguration":{"accounts":["1"]}}`))
+	f.Store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"Web","deviceType":"aws-vm","deviceTypeConfiguration":{"accounts":["1"]}}`))
 	res := apply(t, f, map[string]any{"slug": "web", "display_name": "Web tier", "device_type": "aws-vm",
 		"aws_vm": map[string]any{"accounts": []any{"2", "1"}}, "_ansible_check_mode": true})
 	require.Equal(t, true, res["changed"])
@@ -223,31 +223,31 @@ func TestCheckModeReportsButDoesNotWrite(t *testing.T) {
 			"aws_vm": map[string]any{"accounts": []any{"1"}}, "_ansible_check_mode": true})
 		require.Nil(t, res["failed"], res["msg"])
 		require.Equal(t, true, res["changed"])
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 		require.Equal(t, "web", res["device_collection"].(map[string]any)["display_name"])
 	})
 	t.Run("update", func(t *testing.T) {
 		f := newFake(t)
-		f.store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"aws-vm","deviceTypeConfiguration":{"accounts":["1"]}}`))
+		f.Store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"aws-vm","deviceTypeConfiguration":{"accounts":["1"]}}`))
 		res := apply(t, f, map[string]any{"slug": "web", "display_name": "New", "device_type": "aws-vm",
 			"aws_vm": map[string]any{"accounts": []any{"1"}}, "_ansible_check_mode": true})
 		require.Equal(t, true, res["changed"])
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 		require.Equal(t, "New", res["device_collection"].(map[string]any)["display_name"])
 	})
 	t.Run("delete", func(t *testing.T) {
 		f := newFake(t)
-		f.store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"tpm","deviceTypeConfiguration":{}}`))
+		f.Store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"tpm","deviceTypeConfiguration":{}}`))
 		res := apply(t, f, map[string]any{"slug": "web", "state": "absent", "purge": true, "_ansible_check_mode": true})
 		require.Nil(t, res["failed"], res["msg"])
 		require.Equal(t, true, res["changed"])
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 	})
 }
 
 func TestDeviceTypeCannotChange(t *testing.T) {
 	f := newFake(t)
-	f.store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"aws-vm","deviceTypeConfiguration":{"accounts":["1"]}}`))
+	f.Store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"aws-vm","deviceTypeConfiguration":{"accounts":["1"]}}`))
 	for _, check := range []bool{false, true} {
 		res := apply(t, f, map[string]any{"slug": "web", "device_type": "tpm", "_ansible_check_mode": check})
 		require.Equal(t, true, res["failed"])
@@ -255,7 +255,7 @@ func TestDeviceTypeCannotChange(t *testing.T) {
 		require.Contains(t, res["msg"], `device collection "web" has device_type aws-vm; the API cannot change it to tpm`)
 		require.Contains(t, res["msg"], "state: absent, purge: true")
 	}
-	require.Empty(t, f.writes())
+	require.Empty(t, f.Writes())
 }
 
 func TestMismatchedTypeOptionFailsBeforeAnyRequest(t *testing.T) {
@@ -286,7 +286,7 @@ func TestMismatchedTypeOptionFailsBeforeAnyRequest(t *testing.T) {
 			res := apply(t, f, tc.args)
 			require.Equal(t, true, res["failed"])
 			require.Contains(t, res["msg"], tc.want)
-			require.Empty(t, f.requests())
+			require.Empty(t, f.Requests())
 		})
 	}
 }
@@ -317,10 +317,10 @@ func TestAbsent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
 			if tc.exists {
-				f.store("/device-collections/web", jsonObj(t, stored))
+				f.Store("/device-collections/web", jsonObj(t, stored))
 			}
 			if tc.items != "" {
-				f.on(http.MethodGet, "/collections/web/items", reply{Status: 200, Body: tc.items})
+				f.On(http.MethodGet, "/collections/web/items", reply{Status: 200, Body: tc.items})
 			}
 			res := apply(t, f, map[string]any{"slug": "web", "state": "absent", "purge": tc.purge})
 			if tc.fail != "" {
@@ -330,9 +330,9 @@ func TestAbsent(t *testing.T) {
 				require.Nil(t, res["failed"], res["msg"])
 			}
 			require.Equal(t, tc.changed, res["changed"])
-			require.Equal(t, tc.calls, f.calls())
+			require.Equal(t, tc.calls, f.Calls())
 			if tc.exists {
-				require.Equal(t, tc.changed, f.stored("/device-collections/web") == nil, "deleted")
+				require.Equal(t, tc.changed, f.Stored("/device-collections/web") == nil, "deleted")
 			}
 			diff := res["diff"].(map[string]any)
 			require.Equal(t, map[string]any{}, diff["after"])
@@ -342,9 +342,9 @@ func TestAbsent(t *testing.T) {
 
 func TestDelete422IsTranslated(t *testing.T) {
 	f := newFake(t)
-	f.store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"tpm","deviceTypeConfiguration":{}}`))
-	f.on(http.MethodGet, "/collections/web/items", reply{Status: 200, Body: `[]`})
-	f.on(http.MethodDelete, "/device-collections/web", reply{Status: 422, Body: `{"message":"collection has workloads"}`,
+	f.Store("/device-collections/web", jsonObj(t, `{"slug":"web","displayName":"web","deviceType":"tpm","deviceTypeConfiguration":{}}`))
+	f.On(http.MethodGet, "/collections/web/items", reply{Status: 200, Body: `[]`})
+	f.On(http.MethodDelete, "/device-collections/web", reply{Status: 422, Body: `{"message":"collection has workloads"}`,
 		Header: map[string]string{"X-Request-Id": "req-422"}})
 
 	res := apply(t, f, map[string]any{"slug": "web", "state": "absent"})
@@ -359,28 +359,28 @@ func TestDelete422IsTranslated(t *testing.T) {
 
 func TestAPIFailureIsReported(t *testing.T) {
 	f := newFake(t)
-	f.on(http.MethodGet, "/device-collections/web", reply{Status: 500, Body: `{"message":"database down"}`,
+	f.On(http.MethodGet, "/device-collections/web", reply{Status: 500, Body: `{"message":"database down"}`,
 		Header: map[string]string{"X-Request-Id": "req-500"}})
 	res := apply(t, f, map[string]any{"slug": "web", "device_type": "tpm"})
 	require.Equal(t, true, res["failed"])
 	require.Equal(t, "GET /device-collections/web failed: HTTP 500 Internal Server Error: database down (request ID req-500)", res["msg"])
 	require.Equal(t, map[string]any{"method": "GET", "path": "/device-collections/web", "status": float64(500),
 		"message": "database down", "request_id": "req-500"}, res["failure"])
-	require.Empty(t, f.writes())
+	require.Empty(t, f.Writes())
 }
 
 func TestSlugIsEscaped(t *testing.T) {
 	f := newFake(t)
 	res := apply(t, f, map[string]any{"slug": "a/b c", "device_type": "tpm"})
 	require.Nil(t, res["failed"], res["msg"])
-	require.Equal(t, []string{"GET /device-collections/a%2Fb%20c", "PUT /device-collections/a%2Fb%20c"}, f.calls())
+	require.Equal(t, []string{"GET /device-collections/a%2Fb%20c", "PUT /device-collections/a%2Fb%20c"}, f.Calls())
 }
 
 func TestEmptyAzureAudienceIsTheServerDefault(t *testing.T) {
 	// The server fills in the default audience when it is absent or empty,
 	// as a templated "{{ audience | default('') }}" sends it.
 	f := newFake(t)
-	f.onPut = func(path string, body map[string]any) map[string]any {
+	f.OnPut = func(path string, body map[string]any) map[string]any {
 		cfg := body["deviceTypeConfiguration"].(map[string]any)
 		if a, _ := cfg["audience"].(string); a == "" {
 			cfg["audience"] = azureAudience
@@ -394,12 +394,12 @@ func TestEmptyAzureAudienceIsTheServerDefault(t *testing.T) {
 	res = apply(t, f, args)
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, false, res["changed"], "diff: %v", res["diff"])
-	require.Len(t, f.writes(), 1)
+	require.Len(t, f.Writes(), 1)
 }
 
 func TestRejectedPutIsNoChange(t *testing.T) {
 	f := newFake(t)
-	f.on(http.MethodPut, "/device-collections/web", reply{Status: 400, Body: `{"message":"deviceTypeConfiguration.accounts: not an AWS account ID"}`,
+	f.On(http.MethodPut, "/device-collections/web", reply{Status: 400, Body: `{"message":"deviceTypeConfiguration.accounts: not an AWS account ID"}`,
 		Header: map[string]string{"X-Request-Id": "req-400"}})
 	res := apply(t, f, map[string]any{"slug": "web", "device_type": "aws-vm", "aws_vm": map[string]any{"accounts": []any{"x"}}})
 	require.Equal(t, true, res["failed"])
@@ -413,12 +413,12 @@ func TestRejectedPutIsNoChange(t *testing.T) {
 // attestor roots.
 func TestOmittedTypeOptionKeepsTheConfiguration(t *testing.T) {
 	f := newFake(t)
-	f.store("/device-collections/fleet", map[string]any{"slug": "fleet", "displayName": "Fleet", "deviceType": "tpm",
+	f.Store("/device-collections/fleet", map[string]any{"slug": "fleet", "displayName": "Fleet", "deviceType": "tpm",
 		"deviceTypeConfiguration": map[string]any{"attestorRoots": "PEM", "forceCN": true}})
 	res := apply(t, f, map[string]any{"slug": "fleet", "device_type": "tpm", "display_name": "Renamed"})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, true, res["changed"])
-	writes := f.writes()
+	writes := f.Writes()
 	require.Len(t, writes, 1)
 	require.JSONEq(t, `{"slug":"fleet","displayName":"Renamed","deviceType":"tpm","deviceTypeConfiguration":{"attestorRoots":"PEM","forceCN":true}}`, writes[0].Body)
 }

@@ -30,7 +30,7 @@ func serverLike(f *fakeAPI) func(string, map[string]any) map[string]any {
 		id, _ := url.PathUnescape(path.Base(p))
 		data := body["data"].(map[string]any)
 		created := "2026-01-01T00:00:00.000Z"
-		if prev, ok := f.objects[p].(map[string]any); ok {
+		if prev, ok := f.Peek(p).(map[string]any); ok {
 			created = prev["createdAt"].(string)
 		}
 		if _, ok := data["smallstep:host:id"]; !ok {
@@ -44,8 +44,8 @@ func serverLike(f *fakeAPI) func(string, map[string]any) map[string]any {
 func withCollection(t *testing.T) *fakeAPI {
 	t.Helper()
 	f := newFake(t)
-	f.onPut = serverLike(f)
-	f.store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": "tpm", "deviceTypeConfiguration": map[string]any{}})
+	f.OnPut = serverLike(f)
+	f.Store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": "tpm", "deviceTypeConfiguration": map[string]any{}})
 	return f
 }
 
@@ -93,7 +93,7 @@ func TestBadIDFailsBeforeAnyRequest(t *testing.T) {
 			require.Equal(t, true, res["failed"])
 			require.Contains(t, res["msg"], "instance_id: ")
 			require.Contains(t, res["msg"], tc.want)
-			require.Empty(t, f.requests())
+			require.Empty(t, f.Requests())
 		})
 	}
 }
@@ -112,11 +112,11 @@ func TestGoodIDsAreAccepted(t *testing.T) {
 		args := map[string]any{"instance_id": tc.id}
 		if tc.typ != "" {
 			args["device_type"] = tc.typ
-			f.store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": tc.typ, "deviceTypeConfiguration": map[string]any{}})
+			f.Store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": tc.typ, "deviceTypeConfiguration": map[string]any{}})
 		}
 		res := apply(t, f, args)
 		require.Nil(t, res["failed"], "%s %s: %v", tc.typ, tc.id, res["msg"])
-		require.Equal(t, []string{"GET " + tc.path, "GET /device-collections/metal", "PUT " + tc.path}, f.calls(), tc.id)
+		require.Equal(t, []string{"GET " + tc.path, "GET /device-collections/metal", "PUT " + tc.path}, f.Calls(), tc.id)
 		require.Equal(t, tc.id, res["device"].(map[string]any)["id"])
 	}
 }
@@ -127,9 +127,9 @@ func TestCreate(t *testing.T) {
 	res := apply(t, f, map[string]any{"device_collection": "metal", "id": ekURI, "data": data, "device_type": "tpm"})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, true, res["changed"])
-	require.Equal(t, []string{"GET " + ekPath, "GET /device-collections/metal", "PUT " + ekPath}, f.calls())
-	require.Equal(t, ekPath, strings.TrimPrefix(f.writes()[0].Path, "/api"), "the ID is one escaped segment on the wire")
-	require.JSONEq(t, `{"data":{"hostname":"node1","groups":["web","tpm"],"myKey":1}}`, f.writes()[0].Body)
+	require.Equal(t, []string{"GET " + ekPath, "GET /device-collections/metal", "PUT " + ekPath}, f.Calls())
+	require.Equal(t, ekPath, strings.TrimPrefix(f.Writes()[0].Path, "/api"), "the ID is one escaped segment on the wire")
+	require.JSONEq(t, `{"data":{"hostname":"node1","groups":["web","tpm"],"myKey":1}}`, f.Writes()[0].Body)
 	require.Equal(t, map[string]any{
 		"id":         ekURI,
 		"data":       map[string]any{"hostname": "node1", "groups": []any{"web", "tpm"}, "myKey": float64(1), "smallstep:host:id": "host-1"},
@@ -144,7 +144,7 @@ func TestCreate(t *testing.T) {
 	res = apply(t, f, map[string]any{"data": data})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, false, res["changed"])
-	require.Len(t, f.writes(), 1)
+	require.Len(t, f.Writes(), 1)
 	require.Equal(t, "host-1", res["device"].(map[string]any)["data"].(map[string]any)["smallstep:host:id"])
 }
 
@@ -173,7 +173,7 @@ func TestDataComparison(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := withCollection(t)
-			f.store(ekPath, stored)
+			f.Store(ekPath, stored)
 			args := map[string]any{}
 			if tc.data != nil {
 				args["data"] = tc.data
@@ -182,13 +182,13 @@ func TestDataComparison(t *testing.T) {
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, tc.changed, res["changed"])
 			if !tc.changed {
-				require.Equal(t, []string{"GET " + ekPath}, f.calls())
+				require.Equal(t, []string{"GET " + ekPath}, f.Calls())
 				diff := res["diff"].(map[string]any)
 				require.Equal(t, diff["before"], diff["after"])
 				return
 			}
-			require.Equal(t, []string{"GET " + ekPath, "PUT " + ekPath}, f.calls())
-			require.JSONEq(t, tc.put, f.writes()[0].Body, "the server's smallstep: keys are kept")
+			require.Equal(t, []string{"GET " + ekPath, "PUT " + ekPath}, f.Calls())
+			require.JSONEq(t, tc.put, f.Writes()[0].Body, "the server's smallstep: keys are kept")
 		})
 	}
 }
@@ -199,15 +199,15 @@ func TestCheckMode(t *testing.T) {
 		res := apply(t, f, map[string]any{"data": map[string]any{"hostname": "n"}, "_ansible_check_mode": true})
 		require.Nil(t, res["failed"], res["msg"])
 		require.Equal(t, true, res["changed"])
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 		require.Equal(t, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "n"}}, res["device"])
 	})
 	t.Run("update", func(t *testing.T) {
 		f := withCollection(t)
-		f.store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "a", "smallstep:host:id": "h"}})
+		f.Store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "a", "smallstep:host:id": "h"}})
 		res := apply(t, f, map[string]any{"data": map[string]any{"hostname": "b"}, "_ansible_check_mode": true})
 		require.Equal(t, true, res["changed"])
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 		require.Equal(t, map[string]any{
 			"before": map[string]any{"id": ekURI, "data": map[string]any{"hostname": "a", "smallstep:host:id": "h"}},
 			"after":  map[string]any{"id": ekURI, "data": map[string]any{"hostname": "b", "smallstep:host:id": "h"}},
@@ -219,42 +219,42 @@ func TestCheckMode(t *testing.T) {
 		require.Nil(t, res["failed"], res["msg"])
 		require.Equal(t, true, res["changed"])
 		require.Contains(t, fmt.Sprint(res["warnings"]), `device collection "nope" does not exist yet`)
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 	})
 	t.Run("delete", func(t *testing.T) {
 		f := withCollection(t)
-		f.store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{}})
+		f.Store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{}})
 		res := apply(t, f, map[string]any{"state": "absent", "_ansible_check_mode": true})
 		require.Equal(t, true, res["changed"])
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 	})
 }
 
 func TestAbsent(t *testing.T) {
 	f := withCollection(t)
-	f.store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "n"}})
+	f.Store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "n"}})
 	res := apply(t, f, map[string]any{"state": "absent"})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, true, res["changed"])
-	require.Equal(t, []string{"GET " + ekPath, "DELETE " + ekPath}, f.calls())
+	require.Equal(t, []string{"GET " + ekPath, "DELETE " + ekPath}, f.Calls())
 	require.Equal(t, map[string]any{"before": map[string]any{"id": ekURI, "data": map[string]any{"hostname": "n"}}, "after": map[string]any{}}, res["diff"])
 
 	res = apply(t, f, map[string]any{"state": "absent"})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, false, res["changed"])
-	require.Len(t, f.writes(), 1)
+	require.Len(t, f.Writes(), 1)
 
 	// A missing collection is nothing to delete either.
 	res = apply(t, f, map[string]any{"state": "absent", "collection": "nope"})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, false, res["changed"])
-	require.Len(t, f.writes(), 1)
+	require.Len(t, f.Writes(), 1)
 }
 
 func TestAPIFailures(t *testing.T) {
 	t.Run("rejected PUT", func(t *testing.T) {
 		f := withCollection(t)
-		f.on(http.MethodPut, ekPath, reply{Status: 422, Body: `{"message":"data too large"}`, Header: map[string]string{"X-Request-Id": "r-1"}})
+		f.On(http.MethodPut, ekPath, reply{Status: 422, Body: `{"message":"data too large"}`, Header: map[string]string{"X-Request-Id": "r-1"}})
 		res := apply(t, f, map[string]any{"data": map[string]any{"a": "b"}})
 		require.Equal(t, true, res["failed"])
 		require.Equal(t, false, res["changed"])
@@ -263,8 +263,8 @@ func TestAPIFailures(t *testing.T) {
 	})
 	t.Run("rejected DELETE", func(t *testing.T) {
 		f := withCollection(t)
-		f.store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{}})
-		f.on(http.MethodDelete, ekPath, reply{Status: 403, Body: `{"message":"read-only token"}`})
+		f.Store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{}})
+		f.On(http.MethodDelete, ekPath, reply{Status: 403, Body: `{"message":"read-only token"}`})
 		res := apply(t, f, map[string]any{"state": "absent"})
 		require.Equal(t, true, res["failed"])
 		require.Equal(t, false, res["changed"])
@@ -272,12 +272,12 @@ func TestAPIFailures(t *testing.T) {
 	})
 	t.Run("unauthorised GET", func(t *testing.T) {
 		f := withCollection(t)
-		f.on(http.MethodGet, ekPath, reply{Status: 401, Body: `{"message":"invalid token"}`})
+		f.On(http.MethodGet, ekPath, reply{Status: 401, Body: `{"message":"invalid token"}`})
 		res := apply(t, f, map[string]any{})
 		require.Equal(t, true, res["failed"])
 		require.Contains(t, res["msg"], "HTTP 401 Unauthorized: invalid token")
 		require.Contains(t, res["msg"], "check api_token")
-		require.Empty(t, f.writes())
+		require.Empty(t, f.Writes())
 	})
 }
 
@@ -285,17 +285,17 @@ func TestAPIFailures(t *testing.T) {
 // collection must fail, without a write.
 func TestDeviceTypeMustMatchTheCollection(t *testing.T) {
 	f := withCollection(t)
-	f.store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": "azure-vm", "deviceTypeConfiguration": map[string]any{}})
+	f.Store("/device-collections/metal", map[string]any{"slug": "metal", "displayName": "metal", "deviceType": "azure-vm", "deviceTypeConfiguration": map[string]any{}})
 	res := apply(t, f, map[string]any{"instance_id": ekURI, "device_type": "tpm"})
 	require.Equal(t, true, res["failed"])
 	require.Equal(t, `device collection "metal" holds azure-vm devices, not tpm; use a collection of device_type tpm, or fix device_type`, res["msg"])
-	require.Empty(t, f.writes())
+	require.Empty(t, f.Writes())
 }
 
 // An update's diff shows only the data changing, not the timestamps going.
 func TestUpdateDiffKeepsTheTimestamps(t *testing.T) {
 	f := withCollection(t)
-	f.store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "a"}, "createdAt": "t0", "updatedAt": "t1"})
+	f.Store(ekPath, map[string]any{"id": ekURI, "data": map[string]any{"hostname": "a"}, "createdAt": "t0", "updatedAt": "t1"})
 	res := apply(t, f, map[string]any{"data": map[string]any{"hostname": "b"}, "_ansible_check_mode": true, "_ansible_diff": true})
 	diff := res["diff"].(map[string]any)
 	require.Equal(t, "t0", diff["after"].(map[string]any)["created_at"])

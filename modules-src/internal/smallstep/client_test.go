@@ -31,7 +31,7 @@ func params(apiURL string) ansible.Params {
 
 func client(t *testing.T, f *fakeAPI) *Client {
 	t.Helper()
-	c, err := New(params(f.url()))
+	c, err := New(params(f.URL()))
 	require.NoError(t, err)
 	return c
 }
@@ -40,7 +40,7 @@ var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 
 func TestEveryRequestCarriesTheHeaders(t *testing.T) {
 	f := newFake(t)
-	f.store("/device-collections/a", map[string]any{"slug": "a"})
+	f.Store("/device-collections/a", map[string]any{"slug": "a"})
 	c := client(t, f)
 	ctx := context.Background()
 
@@ -53,7 +53,7 @@ func TestEveryRequestCarriesTheHeaders(t *testing.T) {
 	_, err = c.Do(ctx, http.MethodGet, Path("device-collections", "a"), nil, nil)
 	require.True(t, IsNotFound(err), "GET after DELETE: %v", err)
 
-	reqs := f.requests()
+	reqs := f.Requests()
 	require.Len(t, reqs, 4)
 	ids := map[string]bool{}
 	for _, r := range reqs {
@@ -73,12 +73,12 @@ func TestEveryRequestCarriesTheHeaders(t *testing.T) {
 
 func TestAPIVersionIsSent(t *testing.T) {
 	f := newFake(t)
-	p := params(f.url())
+	p := params(f.URL())
 	p["api_version"] = "2023-11-01"
 	c, err := New(p)
 	require.NoError(t, err)
 	_, _ = c.Do(context.Background(), http.MethodGet, "/authorities", nil, nil)
-	require.Equal(t, "2023-11-01", f.requests()[0].Header.Get("X-Smallstep-Api-Version"))
+	require.Equal(t, "2023-11-01", f.Requests()[0].Header.Get("X-Smallstep-Api-Version"))
 }
 
 func TestPathEscapesEachSegment(t *testing.T) {
@@ -101,22 +101,22 @@ func TestEscapedPathReachesTheServerAsOneSegment(t *testing.T) {
 	f := newFake(t)
 	id := "urn:ek:sha256:ab/c+d="
 	path := Path("collections", "tpms", "instances", id)
-	f.store(path, map[string]any{"id": id})
+	f.Store(path, map[string]any{"id": id})
 	c := client(t, f)
 
 	var got map[string]any
 	_, err := c.JSON(context.Background(), http.MethodGet, path, nil, nil, &got)
 	require.NoError(t, err)
 	require.Equal(t, id, got["id"])
-	require.Equal(t, "/api/collections/tpms/instances/urn:ek:sha256:ab%2Fc%2Bd%3D", f.requests()[0].Path)
+	require.Equal(t, "/api/collections/tpms/instances/urn:ek:sha256:ab%2Fc%2Bd%3D", f.Requests()[0].Path)
 }
 
 func TestTrailingSlashOfTheURLIsDropped(t *testing.T) {
 	f := newFake(t)
-	c, err := New(params(f.url() + "/"))
+	c, err := New(params(f.URL() + "/"))
 	require.NoError(t, err)
 	_, _ = c.Do(context.Background(), http.MethodGet, "/authorities", nil, nil)
-	require.Equal(t, "/api/authorities", f.requests()[0].Path)
+	require.Equal(t, "/api/authorities", f.Requests()[0].Path)
 }
 
 func TestNewRejectsBadOptionsBeforeAnyRequest(t *testing.T) {
@@ -134,9 +134,9 @@ func TestNewRejectsBadOptionsBeforeAnyRequest(t *testing.T) {
 		{"other scheme", map[string]any{"api_url": "ftp://gateway.smallstep.com/api"}, "api_url"},
 		{"no host", map[string]any{"api_url": "https:///api"}, "api_url"},
 		{"unparsable", map[string]any{"api_url": "https://gate way/api"}, "api_url"},
-		{"query in url", map[string]any{"api_url": f.url() + "?team=x"}, "must not hold a query or fragment"},
-		{"empty query in url", map[string]any{"api_url": f.url() + "?"}, "must not hold a query or fragment"},
-		{"fragment in url", map[string]any{"api_url": f.url() + "#top"}, "must not hold a query or fragment"},
+		{"query in url", map[string]any{"api_url": f.URL() + "?team=x"}, "must not hold a query or fragment"},
+		{"empty query in url", map[string]any{"api_url": f.URL() + "?"}, "must not hold a query or fragment"},
+		{"fragment in url", map[string]any{"api_url": f.URL() + "#top"}, "must not hold a query or fragment"},
 		{"empty token", map[string]any{"api_token": ""}, "api_token is empty"},
 		{"token with a newline", map[string]any{"api_token": "abc\ndef"}, "api_token is empty or holds whitespace"},
 		{"zero timeout", map[string]any{"timeout": int64(0)}, "timeout must be a positive number of seconds, got 0"},
@@ -146,7 +146,7 @@ func TestNewRejectsBadOptionsBeforeAnyRequest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := params(f.url())
+			p := params(f.URL())
 			for k, v := range tc.set {
 				p[k] = v
 			}
@@ -156,7 +156,7 @@ func TestNewRejectsBadOptionsBeforeAnyRequest(t *testing.T) {
 			require.NotContains(t, err.Error(), token)
 		})
 	}
-	require.Empty(t, f.requests(), "no request may be sent with bad options")
+	require.Empty(t, f.Requests(), "no request may be sent with bad options")
 }
 
 func TestCAPathIsTrusted(t *testing.T) {

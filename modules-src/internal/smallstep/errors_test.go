@@ -75,10 +75,10 @@ func TestAPIErrorNamesWhatFailed(t *testing.T) {
 			if tc.echoID != "" {
 				hdr["X-Request-Id"] = tc.echoID
 			}
-			f.on(http.MethodPut, path, reply{Status: tc.status, Body: tc.body, Header: hdr})
+			f.On(http.MethodPut, path, reply{Status: tc.status, Body: tc.body, Header: hdr})
 			c := client(t, f)
 			if tc.status == 0 {
-				f.srv.Close()
+				f.Close()
 			}
 
 			_, err := c.Do(context.Background(), http.MethodPut, path, nil, map[string]any{"slug": "nginx"})
@@ -93,7 +93,7 @@ func TestAPIErrorNamesWhatFailed(t *testing.T) {
 				require.Regexp(t, `\(request ID [0-9a-f-]{36}\)$`, msg)
 				wantID = regexp.MustCompile(`request ID ([0-9a-f-]{36})`).FindStringSubmatch(msg)[1]
 			} else if wantID == "" {
-				wantID = f.requests()[0].Header.Get("X-Request-Id")
+				wantID = f.Requests()[0].Header.Get("X-Request-Id")
 			}
 			require.Contains(t, msg, "(request ID "+wantID+")")
 			require.NotContains(t, msg, token)
@@ -134,11 +134,11 @@ func TestTimeoutSaysSo(t *testing.T) {
 
 func TestUnexpectedJSONKeepsTheRequestID(t *testing.T) {
 	f := newFake(t)
-	f.on(http.MethodGet, "/device-collections/web", reply{Status: 200, Body: "<html>login page</html>"})
+	f.On(http.MethodGet, "/device-collections/web", reply{Status: 200, Body: "<html>login page</html>"})
 	c := client(t, f)
 
 	var out map[string]any
 	_, err := c.JSON(context.Background(), http.MethodGet, "/device-collections/web", nil, nil, &out)
 	require.ErrorContains(t, err, "GET /device-collections/web failed: HTTP 200 OK: the answer is not the JSON expected")
-	require.Contains(t, err.Error(), "(request ID "+f.requests()[0].Header.Get("X-Request-Id")+")")
+	require.Contains(t, err.Error(), "(request ID "+f.Requests()[0].Header.Get("X-Request-Id")+")")
 }

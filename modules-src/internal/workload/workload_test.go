@@ -44,8 +44,8 @@ func serverLike(_ string, body map[string]any) map[string]any {
 func withCollection(t *testing.T) *fakeAPI {
 	t.Helper()
 	f := newFake(t)
-	f.onPut = serverLike
-	f.store("/device-collections/web", map[string]any{"slug": "web", "displayName": "web", "deviceType": "tpm", "deviceTypeConfiguration": map[string]any{}})
+	f.OnPut = serverLike
+	f.Store("/device-collections/web", map[string]any{"slug": "web", "displayName": "web", "deviceType": "tpm", "deviceTypeConfiguration": map[string]any{}})
 	return f
 }
 
@@ -115,8 +115,8 @@ func TestPutBody(t *testing.T) {
 			res := apply(t, f, tc.args)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, true, res["changed"])
-			require.Equal(t, []string{"GET " + wlPath, "GET /device-collections/web", "PUT " + wlPath}, f.calls())
-			require.JSONEq(t, tc.body, f.writes()[0].Body)
+			require.Equal(t, []string{"GET " + wlPath, "GET /device-collections/web", "PUT " + wlPath}, f.Calls())
+			require.JSONEq(t, tc.body, f.Writes()[0].Body)
 			require.Equal(t, map[string]any{}, res["diff"].(map[string]any)["before"])
 
 			// What the server stored, defaults and long durations included,
@@ -124,7 +124,7 @@ func TestPutBody(t *testing.T) {
 			res = apply(t, f, tc.args)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, false, res["changed"], "diff: %v", res["diff"])
-			require.Len(t, f.writes(), 1)
+			require.Len(t, f.Writes(), 1)
 		})
 	}
 }
@@ -170,11 +170,11 @@ func TestMode(t *testing.T) {
 			require.Equal(t, true, res["failed"], "mode %#v", tc.mode)
 			require.Contains(t, res["msg"], "certificate_info.mode", "mode %#v", tc.mode)
 			require.Contains(t, res["msg"], "'0400'")
-			require.Empty(t, f.requests(), "mode %#v: no request before the options are checked", tc.mode)
+			require.Empty(t, f.Requests(), "mode %#v: no request before the options are checked", tc.mode)
 			continue
 		}
 		require.Nil(t, res["failed"], "mode %#v: %v", tc.mode, res["msg"])
-		ci := bodyOf(t, f.writes()[0])["certificateInfo"].(map[string]any)
+		ci := bodyOf(t, f.Writes()[0])["certificateInfo"].(map[string]any)
 		require.Equal(t, tc.want, ci["mode"], "mode %#v", tc.mode)
 	}
 }
@@ -197,18 +197,18 @@ func TestDuration(t *testing.T) {
 	}
 	for _, tc := range cases {
 		f := withCollection(t)
-		f.store(wlPath, stored(tc.server))
+		f.Store(wlPath, stored(tc.server))
 		res := apply(t, f, map[string]any{"workload_type": "generic", "certificate_info": map[string]any{"duration": tc.asked}})
 		require.Nil(t, res["failed"], res["msg"])
 		require.Equal(t, tc.changed, res["changed"], "%s on the server, %s asked", tc.server, tc.asked)
-		require.Len(t, f.writes(), map[bool]int{false: 0, true: 1}[tc.changed])
+		require.Len(t, f.Writes(), map[bool]int{false: 0, true: 1}[tc.changed])
 	}
 
 	f := withCollection(t)
 	res := apply(t, f, map[string]any{"workload_type": "generic", "certificate_info": map[string]any{"duration": "1d"}})
 	require.Equal(t, true, res["failed"])
 	require.Contains(t, res["msg"], `certificate_info.duration "1d" is not a positive duration`)
-	require.Empty(t, f.requests())
+	require.Empty(t, f.Requests())
 }
 
 func TestSANOrder(t *testing.T) {
@@ -230,15 +230,15 @@ func TestSANOrder(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := withCollection(t)
-			f.store(wlPath, jsonObj(t, stored))
+			f.Store(wlPath, jsonObj(t, stored))
 			res := apply(t, f, map[string]any{"workload_type": "nginx", "static_sans": tc.static, "device_metadata_key_sans": tc.meta})
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, tc.changed, res["changed"])
 			if !tc.changed {
-				require.Empty(t, f.writes())
+				require.Empty(t, f.Writes())
 				return
 			}
-			body := bodyOf(t, f.writes()[0])
+			body := bodyOf(t, f.Writes()[0])
 			require.Equal(t, tc.static, body["staticSANs"], "static SANs are sent in the order given")
 			require.Equal(t, tc.meta, body["deviceMetadataKeySANs"])
 		})
@@ -271,7 +271,7 @@ func TestValidationNamesTheOption(t *testing.T) {
 			res := apply(t, f, tc.args)
 			require.Equal(t, true, res["failed"])
 			require.Contains(t, res["msg"], tc.want)
-			require.Empty(t, f.requests())
+			require.Empty(t, f.Requests())
 		})
 	}
 }
@@ -282,7 +282,7 @@ func TestMissingCollection(t *testing.T) {
 	require.Equal(t, true, res["failed"])
 	require.Equal(t, false, res["changed"])
 	require.Equal(t, `device collection "nope" does not exist; create it first with stepfleet.smallstep.device_collection`, res["msg"])
-	require.Equal(t, []string{"GET /device-collections/nope/workloads/nginx", "GET /device-collections/nope"}, f.calls())
+	require.Equal(t, []string{"GET /device-collections/nope/workloads/nginx", "GET /device-collections/nope"}, f.Calls())
 }
 
 // In check mode the collection may be created by an earlier task of the
@@ -293,7 +293,7 @@ func TestMissingCollectionInCheckMode(t *testing.T) {
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, true, res["changed"])
 	require.Contains(t, fmt.Sprint(res["warnings"]), `device collection "nope" does not exist yet`)
-	require.Empty(t, f.writes())
+	require.Empty(t, f.Writes())
 }
 
 func TestCheckModeAndDiff(t *testing.T) {
@@ -301,7 +301,7 @@ func TestCheckModeAndDiff(t *testing.T) {
 	res := apply(t, f, map[string]any{"workload_type": "nginx", "static_sans": []any{"a.example.com"}, "_ansible_check_mode": true})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, true, res["changed"])
-	require.Empty(t, f.writes())
+	require.Empty(t, f.Writes())
 	require.Equal(t, map[string]any{
 		"before": map[string]any{},
 		"after": map[string]any{"slug": "nginx", "display_name": "nginx", "workload_type": "nginx", "static_sans": []any{"a.example.com"},
@@ -311,10 +311,10 @@ func TestCheckModeAndDiff(t *testing.T) {
 	require.Equal(t, res["diff"].(map[string]any)["after"], res["workload"])
 
 	// An update in check mode: the server's display name is kept.
-	f.store(wlPath, jsonObj(t, `{"slug":"nginx","displayName":"Web","workloadType":"nginx","staticSANs":["a.example.com"]}`))
+	f.Store(wlPath, jsonObj(t, `{"slug":"nginx","displayName":"Web","workloadType":"nginx","staticSANs":["a.example.com"]}`))
 	res = apply(t, f, map[string]any{"workload_type": "nginx", "static_sans": []any{"b.example.com"}, "_ansible_check_mode": true})
 	require.Equal(t, true, res["changed"])
-	require.Empty(t, f.writes())
+	require.Empty(t, f.Writes())
 	diff := res["diff"].(map[string]any)
 	require.Equal(t, []any{"a.example.com"}, diff["before"].(map[string]any)["static_sans"])
 	require.Equal(t, []any{"b.example.com"}, diff["after"].(map[string]any)["static_sans"])
@@ -344,15 +344,15 @@ func TestAbsent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
 			if tc.collection {
-				f.store("/device-collections/web", map[string]any{"slug": "web"})
+				f.Store("/device-collections/web", map[string]any{"slug": "web"})
 			}
 			if tc.workload {
-				f.store(wlPath, jsonObj(t, stored))
+				f.Store(wlPath, jsonObj(t, stored))
 			}
 			res := apply(t, f, map[string]any{"state": "absent", "_ansible_check_mode": tc.check})
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, tc.changed, res["changed"])
-			require.Equal(t, tc.calls, f.calls())
+			require.Equal(t, tc.calls, f.Calls())
 			require.Equal(t, map[string]any{}, res["diff"].(map[string]any)["after"])
 			if tc.workload {
 				require.Equal(t, "nginx", res["diff"].(map[string]any)["before"].(map[string]any)["slug"])
@@ -363,7 +363,7 @@ func TestAbsent(t *testing.T) {
 
 func TestRejectedPutIsNoChange(t *testing.T) {
 	f := withCollection(t)
-	f.on(http.MethodPut, wlPath, reply{Status: 400, Body: `{"message":"staticSANs: bad SAN"}`, Header: map[string]string{"X-Request-Id": "req-1"}})
+	f.On(http.MethodPut, wlPath, reply{Status: 400, Body: `{"message":"staticSANs: bad SAN"}`, Header: map[string]string{"X-Request-Id": "req-1"}})
 	res := apply(t, f, map[string]any{"workload_type": "nginx", "static_sans": []any{"bad san"}})
 	require.Equal(t, true, res["failed"])
 	require.Equal(t, false, res["changed"], "the server refused the write")
@@ -373,16 +373,16 @@ func TestRejectedPutIsNoChange(t *testing.T) {
 
 func TestSlugsAreEscaped(t *testing.T) {
 	f := newFake(t)
-	f.store("/device-collections/a%2Fb", map[string]any{"slug": "a/b"})
+	f.Store("/device-collections/a%2Fb", map[string]any{"slug": "a/b"})
 	res := apply(t, f, map[string]any{"collection": "a/b", "slug": "x+y", "workload_type": "generic"})
 	require.Nil(t, res["failed"], res["msg"])
-	require.Equal(t, []string{"GET /device-collections/a%2Fb/workloads/x%2By", "GET /device-collections/a%2Fb", "PUT /device-collections/a%2Fb/workloads/x%2By"}, f.calls())
+	require.Equal(t, []string{"GET /device-collections/a%2Fb/workloads/x%2By", "GET /device-collections/a%2Fb", "PUT /device-collections/a%2Fb/workloads/x%2By"}, f.Calls())
 }
 
 func TestRejectedDeleteIsNoChange(t *testing.T) {
 	f := withCollection(t)
-	f.store(wlPath, map[string]any{"slug": "nginx", "displayName": "nginx", "workloadType": "nginx"})
-	f.on(http.MethodDelete, wlPath, reply{Status: 409, Body: `{"message":"workload in use"}`})
+	f.Store(wlPath, map[string]any{"slug": "nginx", "displayName": "nginx", "workloadType": "nginx"})
+	f.On(http.MethodDelete, wlPath, reply{Status: 409, Body: `{"message":"workload in use"}`})
 	res := apply(t, f, map[string]any{"state": "absent"})
 	require.Equal(t, true, res["failed"])
 	require.Equal(t, false, res["changed"])
