@@ -32,7 +32,12 @@ description:
     (for example, only when the agent has not enrolled yet).
   - In check mode the module sends no request at all and says so in C(msg).
   - The request is a POST and is never retried, since a retried request
-    could create two tokens; C(retries) does not apply to it.
+    could create two tokens; C(retries) does not apply to it. When the API
+    refuses it (4xx, 503) the task fails with C(changed=false); when it
+    fails with 500, 502 or 504, or gives no answer, a token may exist all
+    the same, so the task fails with C(changed=true) and says so.
+  - A C(urn:ek:) C(instance_id) must be a well-formed TPM EK URI; a
+    malformed one fails before any request.
   - The device must be registered first, with M(stepfleet.smallstep.device).
   - The module is a Go binary; its action plugin runs the build for the
     architecture of the host it runs on. It usually runs on the controller.

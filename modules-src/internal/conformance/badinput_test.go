@@ -134,6 +134,12 @@ var moduleCases = map[string][]struct {
 		{"empty SAN", map[string]any{"static_sans": []any{"a.example", ""}}, []string{"static_sans holds an empty entry"}},
 		{"duplicate SAN", map[string]any{"static_sans": []any{"a.example", "a.example"}}, []string{`static_sans lists "a.example" twice`}},
 	},
+	"enrollment_token": {
+		{"malformed TPM URI", map[string]any{"instance_id": "urn:ek:sha256:bad"}, []string{"instance_id", "base64"}},
+	},
+	"device_info": {
+		{"malformed TPM URI", map[string]any{"instance_id": "urn:ek:sha256:bad"}, []string{"instance_id", "base64"}},
+	},
 	"devices": {
 		{"duplicate IDs", map[string]any{"devices": []any{map[string]any{"instance_id": goodURI}, map[string]any{"instance_id": goodURI}}}, []string{"devices[0] and devices[1] both have instance_id"}},
 		{"malformed TPM URI", map[string]any{"devices": []any{map[string]any{"instance_id": "urn:ek:sha256:abc"}}}, []string{"instance_id", "base64"}},

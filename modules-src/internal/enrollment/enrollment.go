@@ -12,6 +12,7 @@ import (
 	"net/http"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/deviceid"
 	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
 )
 
@@ -40,6 +41,9 @@ func Run(m *ansible.Module) error {
 	if err := smallstep.CheckNames(p, "collection", "instance_id", "title"); err != nil {
 		return err
 	}
+	if err := deviceid.Check("", p.Str("instance_id")); err != nil {
+		return fmt.Errorf("instance_id: %v", err)
+	}
 	c, err := smallstep.Connect(m)
 	if err != nil {
 		return err
@@ -67,10 +71,13 @@ func Run(m *ansible.Module) error {
 	case status == http.StatusNotFound:
 		m.SetChanged(false)
 		return fmt.Errorf("%w; is device %q registered in collection %q? Register it first with stepfleet.smallstep.device", err, id, collection)
-	case status >= 400:
-		// Refused: no token was made.
+	case status >= 400 && status < 500, status == http.StatusServiceUnavailable:
+		// Refused (503 too: the gateway did not take the request): no token.
 		m.SetChanged(false)
 		return err
+	case status >= 500:
+		// The server or a gateway failed, perhaps after making a token.
+		return fmt.Errorf("%w; a token may have been generated all the same: if so it is unused, and a new run makes another", err)
 	case err != nil:
 		// No answer: the server may have made a token nobody will see.
 		return err

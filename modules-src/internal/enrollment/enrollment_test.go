@@ -235,3 +235,16 @@ func TestAPITokenIsMasked(t *testing.T) {
 	require.Equal(t, true, res["failed"])
 	require.True(t, strings.Contains(res["msg"].(string), ansible.Mask))
 }
+
+// A 500, 502 or 504 may come after the server made the token: the run
+// must not claim that nothing changed.
+func TestServerFailureMayHaveMadeAToken(t *testing.T) {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout} {
+		f := newFake(t, status, `{"message":"boom"}`)
+		res := run(t, f, false, nil)
+		require.Equal(t, true, res["failed"])
+		require.Equal(t, true, res["changed"], "status %d", status)
+		require.Contains(t, res["msg"], "a token may have been generated")
+		require.Len(t, f.requests(), 1, "POST is never retried")
+	}
+}

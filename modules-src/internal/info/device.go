@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/deviceid"
 	"github.com/stepfleet/smallstep/modules-src/internal/jsonnum"
 	"github.com/stepfleet/smallstep/modules-src/internal/shape"
 	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
@@ -31,6 +32,11 @@ func RunDevice(m *ansible.Module) error {
 	p := m.Params
 	if err := smallstep.CheckNames(p, "collection", "instance_id"); err != nil {
 		return err
+	}
+	if id := p.Str("instance_id"); id != "" {
+		if err := deviceid.Check("", id); err != nil {
+			return fmt.Errorf("instance_id: %v", err)
+		}
 	}
 	filters := map[string]any(p.Dict("filters"))
 	c, err := smallstep.Connect(m)
