@@ -7,21 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/devicedata"
 	"github.com/stepfleet/smallstep/modules-src/internal/deviceid"
 	"github.com/stepfleet/smallstep/modules-src/internal/shape"
 	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
 )
-
-// MaxDataSize bounds a device's metadata: it is read by the agent and shown
-// in the dashboard, and a runaway variable should fail here, not at the API.
-const MaxDataSize = 1 << 20
-
-// ServerPrefix starts the data keys the server adds on its own; they are
-// kept on update and never compared.
-const ServerPrefix = "smallstep:"
 
 // Spec is the module's argument spec, connection options included.
 func Spec() *ansible.Spec {
@@ -54,8 +46,8 @@ func Run(m *ansible.Module) error {
 	}
 	if b, err := json.Marshal(p["data"]); err != nil {
 		return fmt.Errorf("data cannot be encoded as JSON: %v", err)
-	} else if len(b) > MaxDataSize {
-		return fmt.Errorf("data is %d bytes as JSON; at most %d are sent, so keep large values out of device metadata", len(b), MaxDataSize)
+	} else if len(b) > devicedata.MaxSize {
+		return fmt.Errorf("data is %d bytes as JSON; at most %d are sent, so keep large values out of device metadata", len(b), devicedata.MaxSize)
 	}
 	c, err := smallstep.Connect(m)
 	if err != nil {
@@ -91,14 +83,14 @@ func Run(m *ansible.Module) error {
 		return err
 	}
 
-	desired := userData(currentData)
+	desired := devicedata.User(currentData)
 	if p.Has("data") {
 		desired = map[string]any(p.Dict("data"))
 	}
-	if len(userData(desired)) != len(desired) {
-		m.Warn("data keys starting with %q belong to the server; they are ignored", ServerPrefix)
+	if len(devicedata.User(desired)) != len(desired) {
+		m.Warn("data keys starting with %q belong to the server; they are ignored", devicedata.ServerPrefix)
 	}
-	if current != nil && shape.Equal(userData(desired), userData(currentData)) {
+	if current != nil && shape.Equal(devicedata.User(desired), devicedata.User(currentData)) {
 		m.SetDiff(view(current), view(current))
 		m.Set("device", view(current))
 		return nil
@@ -120,15 +112,7 @@ func Run(m *ansible.Module) error {
 		}
 	}
 	// Keep what the server added; replace what the user owns.
-	body := map[string]any{}
-	for k, v := range currentData {
-		if strings.HasPrefix(k, ServerPrefix) {
-			body[k] = v
-		}
-	}
-	for k, v := range userData(desired) {
-		body[k] = v
-	}
+	body := devicedata.Body(currentData, desired)
 	after := map[string]any{"id": id, "data": body}
 	if current != nil {
 		// Only data changes: the diff must not show the timestamps going.
@@ -155,17 +139,6 @@ func Run(m *ansible.Module) error {
 // refused reports whether the server answered a write with an error status,
 // so nothing changed; after a transport error the write may have happened.
 func refused(err error) bool { return smallstep.StatusOf(err) >= 400 }
-
-// userData is the device's data without the server's own keys.
-func userData(data map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range data {
-		if !strings.HasPrefix(k, ServerPrefix) {
-			out[k] = v
-		}
-	}
-	return out
-}
 
 func view(obj map[string]any) any {
 	if obj == nil {

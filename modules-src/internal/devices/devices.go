@@ -11,21 +11,14 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/devicedata"
 	"github.com/stepfleet/smallstep/modules-src/internal/deviceid"
 	"github.com/stepfleet/smallstep/modules-src/internal/jsonnum"
 	"github.com/stepfleet/smallstep/modules-src/internal/shape"
 	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
 )
-
-// MaxDataSize bounds one device's metadata, as the device module does.
-const MaxDataSize = 1 << 20
-
-// ServerPrefix starts the data keys the server adds on its own; they are
-// kept on update and never compared.
-const ServerPrefix = "smallstep:"
 
 // Bounds of the parallel option: one write at a time up to as many as a
 // gateway should reasonably see from one client.
@@ -204,18 +197,18 @@ func checkInput(m *ansible.Module) ([]wanted, error) {
 			if err != nil {
 				return nil, fmt.Errorf("devices[%d].data cannot be encoded as JSON: %v", i, err)
 			}
-			if len(b) > MaxDataSize {
-				return nil, fmt.Errorf("devices[%d].data is %d bytes as JSON; at most %d are sent, so keep large values out of device metadata", i, len(b), MaxDataSize)
+			if len(b) > devicedata.MaxSize {
+				return nil, fmt.Errorf("devices[%d].data is %d bytes as JSON; at most %d are sent, so keep large values out of device metadata", i, len(b), devicedata.MaxSize)
 			}
 			w.data = data
-			if serverKeys < 0 && len(userData(data)) != len(data) {
+			if serverKeys < 0 && len(devicedata.User(data)) != len(data) {
 				serverKeys = i
 			}
 		}
 		out = append(out, w)
 	}
 	if serverKeys >= 0 {
-		m.Warn("data keys starting with %q belong to the server; they are ignored (first seen in devices[%d])", ServerPrefix, serverKeys)
+		m.Warn("data keys starting with %q belong to the server; they are ignored (first seen in devices[%d])", devicedata.ServerPrefix, serverKeys)
 	}
 	return out, nil
 }
@@ -241,24 +234,16 @@ func plan(want []wanted, current map[string]map[string]any, state string, exclus
 			continue
 		}
 		curData, _ := cur["data"].(map[string]any)
-		desired := userData(curData)
+		desired := devicedata.User(curData)
 		if w.data != nil {
-			desired = userData(w.data)
+			desired = devicedata.User(w.data)
 		}
-		if cur != nil && shape.Equal(desired, userData(curData)) {
+		if cur != nil && shape.Equal(desired, devicedata.User(curData)) {
 			ids[unchanged] = append(ids[unchanged], w.id)
 			continue
 		}
 		// Keep what the server added; replace what the user owns.
-		body := map[string]any{}
-		for k, v := range curData {
-			if strings.HasPrefix(k, ServerPrefix) {
-				body[k] = v
-			}
-		}
-		for k, v := range desired {
-			body[k] = v
-		}
+		body := devicedata.Body(curData, desired)
 		if cur == nil {
 			ops = append(ops, op{outcome: created, id: w.id, body: body})
 			after[w.id] = view(map[string]any{"id": w.id, "data": body})
@@ -315,17 +300,6 @@ func list(ids []string) []string {
 		return []string{}
 	}
 	return ids
-}
-
-// userData is the device's data without the server's own keys.
-func userData(data map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range data {
-		if !strings.HasPrefix(k, ServerPrefix) {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // view is a device as the module shows it: snake_case fields, data's own
