@@ -11,7 +11,7 @@ MODULES := $(API_MODULES) $(TARGET_MODULES)
 PLUGIN_BIN := plugins/bin
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w -buildid="
 
-.PHONY: all deps build modules sim test unit e2e demo bench clean collection
+.PHONY: all deps build modules sim test unit e2e demo bench clean
 
 all: build
 
@@ -65,9 +65,6 @@ bench: build
 robustness: build
 	tests/robustness/run.sh
 
-collection: build
-	ansible-galaxy collection build --force --output-path build/
-
 # The collection tarball for Galaxy or an offline install, in dist/ (or
 # DIST=DIR): module binaries for every architecture, their docs, the role,
 # the main play, meta/ and execution-environment.yml; galaxy.yml's
@@ -107,4 +104,4 @@ sanity:
 	tests/sanity/run.sh
 
 clean:
-	rm -rf $(PLUGIN_BIN) bin build
+	rm -rf $(PLUGIN_BIN) bin build $(DIST)
