@@ -36,7 +36,8 @@ sim:
 	@mkdir -p bin
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o bin/smallstep-sim ./modules-src/cmd/smallstep-sim
 
-# The README's test command: Go unit tests, then end-to-end tests through
+# The README's test command: gofmt, go vet, Go unit tests, the docs check,
+# ansible-lint and ansible-test sanity, then end-to-end tests through
 # ansible-playbook against the simulator and software TPMs.
 test: deps build unit e2e
 
@@ -46,6 +47,7 @@ unit:
 	$(GO) test -race -count=1 ./modules-src/...
 	python3 tests/docs/check_docs.py
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory sanity
 
 e2e:
 	tests/e2e/run.sh

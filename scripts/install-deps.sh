@@ -8,7 +8,7 @@ set -euo pipefail
 PACKAGES=(
 	ansible-core ansible-lint
 	# ansible-test sanity's requirements, instead of its pip installs
-	python3-voluptuous yamllint python3-pycodestyle pylint
+	python3-voluptuous yamllint python3-pycodestyle pylint shellcheck
 	swtpm swtpm-tools tpm2-tools
 	dpkg-dev
 	openssl ca-certificates curl

@@ -128,7 +128,7 @@ def stale_sources(module, binary):
     if not go:
         return []
     res = subprocess.run([go, 'list', '-deps', '-f', '{{if not .Standard}}{{.Dir}}{{end}}', './modules-src/cmd/' + module],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, timeout=120)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, timeout=120, check=False)
     if res.returncode != 0:
         return []
     built = os.path.getmtime(binary)
@@ -149,7 +149,7 @@ def argspec(module):
     if not os.path.exists(binary):
         return None, '%s is missing: run `make build` (or `make modules`) first' % os.path.relpath(binary, ROOT)
     try:
-        res = subprocess.run([binary, '--argspec'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        res = subprocess.run([binary, '--argspec'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=False)
     except OSError as e:
         return None, 'cannot run %s: %s' % (binary, e)
     if res.returncode != 0:
@@ -223,7 +223,7 @@ def compare_options(spec, doc, where, problems):
 
 
 def run_ansible_doc(args, env, cwd):
-    res = subprocess.run(['ansible-doc'] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, timeout=300)
+    res = subprocess.run(['ansible-doc'] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, timeout=300, check=False)
     return res.returncode, res.stdout.decode(errors='replace'), res.stderr.decode(errors='replace')
 
 
@@ -281,7 +281,7 @@ def main():
 
         raw = None
         res = subprocess.run([ansible_python(), '-c', RAW_DOCS_HELPER, ROOT] + modules,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp, timeout=120)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp, timeout=120, check=False)
         if res.returncode == 0:
             raw = json.loads(res.stdout)
         else:

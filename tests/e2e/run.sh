@@ -194,7 +194,7 @@ for h in "${HOSTS[@]}"; do
 	EK_URI[$h]=$uri
 	EK_HEX[$h]=$hex
 	EK_P384[$h]=$p384
-	uri= hex= p384=
+	uri='' hex='' p384=''
 done
 pass "setup: ${#HOSTS[@]} swtpm TPMs, EK URIs from tpm2_createek and the NV EK certificate agree"
 

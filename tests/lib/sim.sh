@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # sim.sh: start and stop the Smallstep API simulator (bin/smallstep-sim) for
 # tests and the demo. Source it, then:
 #

@@ -151,7 +151,7 @@ def secrets_found(d, logs):
     files = list(logs)
     for pat in ('sim-*.log', 'sim.out', 'ps.txt', 'results-*.json', 'stats-*.json', 'state*.json', 'kill.txt'):
         files += sorted(glob.glob(os.path.join(d, pat)))
-    found = {path: whole + pieces for path, _, whole, pieces, _ in sweep.sweep(secrets, files)}
+    found = {path: whole + pieces for path, dummy_label, whole, pieces, dummy_first in sweep.sweep(secrets, files)}
     return sum(found.values()), found, len(files)
 
 

@@ -25,7 +25,7 @@ def read_secrets(path):
             line = line.rstrip('\n')
             if not line.strip():
                 continue
-            label, _, secret = line.rpartition('\t')
+            label, dummy, secret = line.rpartition('\t')
             out.append((label or 'secret %d' % n, secret.strip()))
     return out
 

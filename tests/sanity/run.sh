@@ -13,9 +13,10 @@
 # ansible-test installs each test's requirements into a virtualenv with pip,
 # which cannot reach its index here. The Debian packages that
 # scripts/install-deps.sh installs (python3-voluptuous, yamllint,
-# python3-pycodestyle, pylint) provide them instead: when a test fails
-# because its new virtualenv has no pip, the virtualenv is marked as
-# complete and as using the system's site packages, and the test reruns.
+# python3-pycodestyle, pylint; shellcheck is a program ansible-test only
+# looks for) provide them instead: when a test fails because its new
+# virtualenv has no pip, the virtualenv is marked as complete and as using
+# the system's site packages, and the test reruns.
 #
 # Usage: tests/sanity/run.sh [TEST...]   (default: every test not skipped)
 # Environment: SANITY_KEEP=1 keeps the temporary tree and logs.
@@ -24,9 +25,6 @@ set -uo pipefail
 
 # name: reason (the reasons in full are in tests/README.md)
 SKIPPED=(
-	# Every shell script is a build or test helper that galaxy.yml's
-	# build_ignore keeps out of the collection; none is collection content.
-	shellcheck
 	# PowerShell modules and module_utils only: the collection has none.
 	pslint
 )
@@ -47,14 +45,19 @@ export PATH=/usr/bin:/bin:/usr/sbin:/sbin
 command -v ansible-test >/dev/null || die "ansible-test not found: run scripts/install-deps.sh"
 [[ -x /usr/bin/python$py ]] || die "/usr/bin/python$py not found (Debian 12's python3)"
 
-# The Python packages the tests need from Debian (install-deps.sh).
+# The Debian packages the tests need (install-deps.sh): MODULE:PACKAGE:TEST,
+# where MODULE is a Python module, or the shellcheck program.
 # SANITY_ALLOW_MISSING=1 skips, and names, the tests whose package is
 # missing instead of stopping (for a machine where apt is not an option).
 need=() unavailable=()
 for spec in voluptuous:python3-voluptuous:validate-modules yamllint:yamllint:yamllint \
-	pycodestyle:python3-pycodestyle:pep8 pylint:pylint:pylint; do
+	pycodestyle:python3-pycodestyle:pep8 pylint:pylint:pylint shellcheck:shellcheck:shellcheck; do
 	IFS=: read -r mod pkg test <<<"$spec"
-	/usr/bin/python$py -c "import $mod" 2>/dev/null && continue
+	if [[ $mod == shellcheck ]]; then
+		command -v shellcheck >/dev/null && continue
+	else
+		/usr/bin/python$py -c "import $mod" 2>/dev/null && continue
+	fi
 	need+=("$pkg")
 	unavailable+=("$test")
 done
@@ -65,7 +68,9 @@ if ((${#need[@]})); then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/smallstep-sanity.XXXXXX")
-cleanup() { [[ ${SANITY_KEEP:-} == 1 ]] && say "kept $tmp" || rm -rf "$tmp"; }
+cleanup() {
+	if [[ ${SANITY_KEEP:-} == 1 ]]; then say "kept $tmp"; else rm -rf "$tmp"; fi
+}
 trap cleanup EXIT
 coll=$tmp/ansible_collections/stepfleet/smallstep
 mkdir -p "$coll" "$tmp/logs"

@@ -69,7 +69,7 @@ def main(target, log, rc):
 
     # Checks in the order they ran, the hosts of each in name order.
     order = {}
-    for name, _ in results:
+    for name, dummy in results:
         order.setdefault(name, len(order))
     keys = sorted(results, key=lambda k: (order[k[0]], k[1]))
     passed = failed = 0
@@ -85,7 +85,7 @@ def main(target, log, rc):
     if rc != 0 and failed == 0:
         failed += 1
         if fatals:
-            t, h, detail, _ = fatals[0]
+            t, h, detail, dummy = fatals[0]
             print('FAIL %s: ansible-playbook stopped at task "%s" [%s]' % (target, t, h))
             for d in detail[:MAX_DETAIL]:
                 print('     ' + d[:300])

@@ -23,7 +23,7 @@ def main(argv):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(where[len('unix:'):])
     elif where.startswith('tcp:'):
-        host, _, port = where[len('tcp:'):].rpartition(':')
+        host, dummy, port = where[len('tcp:'):].rpartition(':')
         s = socket.create_connection((host, int(port)), timeout=5)
     else:
         sys.exit('hold-socket.py: give unix:/path or tcp:host:port, not %s' % where)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the AWX credential type and the execution
 # environment definition. awx.py checks both files and renders the
 # credential type's env injectors as AWX does; main.yml then runs in the

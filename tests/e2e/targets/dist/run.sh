@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the collection as operators get it. `make
 # dist` builds the tarball (into the work directory); check_tarball.py
 # checks its file list; it is installed offline into an empty collections

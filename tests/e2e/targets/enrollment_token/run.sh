@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the enrollment_token target. main.yml writes
 # the tokens it generated to a 0600 file; none of them may appear in the
 # playbook's -vvv output or in the simulator's log.

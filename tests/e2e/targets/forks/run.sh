@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: Ansible's own concurrency. An inventory of
 # 100 made-up hosts is generated here (local connection, no TPM; each holds
 # a well-formed EK URI, urn:ek:sha256: and the base64 of SHA-256 over its

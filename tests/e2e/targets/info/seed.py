@@ -16,7 +16,7 @@ import urllib.parse
 
 def main(url, header_file, collection, count):
     with open(header_file) as f:
-        name, _, value = f.read().strip().partition(': ')
+        name, dummy, value = f.read().strip().partition(': ')
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     for i in range(count):

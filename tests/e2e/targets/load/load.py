@@ -88,7 +88,7 @@ def main(argv):
     cmds = {'inventory': (inventory, 2), 'durable': (durable, 2), 'puts': (puts, 1)}
     if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 != cmds[argv[1]][1]:
         sys.exit(__doc__)
-    fn, _ = cmds[argv[1]]
+    fn, dummy = cmds[argv[1]]
     return fn(*argv[2:]) or 0
 
 

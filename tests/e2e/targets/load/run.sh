@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the load target (issue 4, point 5). The
 # scenario is in scenario.sh, shared with tests/robustness/run.sh: 200
 # hosts with forks 20 register one device each under 10% injected faults,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scenario.sh: the load scenario, shared by the e2e target load (run.sh
 # beside this file) and tests/robustness/run.sh. Source it, then call
 #

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the main job. playbooks/site.yml on an
 # inventory of the three swtpm-backed hosts, checked through the
 # simulator: check mode first (reports changes, writes nothing), the real
@@ -44,7 +45,7 @@ main_target() {
 	[[ $AGENT_WAS_INSTALLED == no ]] ||
 		skip "main: the install path (step-agent was installed before the tests; it is left alone)"
 
-	local site=$ROOT/playbooks/site.yml w0 w1 log
+	local site=$ROOT/playbooks/site.yml w0 w1
 
 	# site LABEL [ARGS...]: run site.yml; its output is $WORK/logs/LABEL.log.
 	site() {

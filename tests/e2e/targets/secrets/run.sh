@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the secrets sweep (issue 4, point 3). Runs
 # main.yml, faults.yml (the simulator faulting every request) and
 # cleanup.yml at -vvvv against the e2e simulator and proxy.py

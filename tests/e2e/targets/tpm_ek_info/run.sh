@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the tpm_ek_info target, skipped while the
 # module's binary has not been built.
 if [[ ! -x $ROOT/plugins/bin/tpm_ek_info_linux_$ARCH ]]; then

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the tpm_setups target (issue 3, point 6).
 #
 # tpm_ek_info against software TPMs set up the ways real fleets differ, one
