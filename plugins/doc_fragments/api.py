@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, stepfleet team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by every module that talks to the Smallstep API.
+"""Connection options and attributes shared by every module that talks to the
+Smallstep API, and (READ_ONLY) the check and diff attributes of those that
+only read.
 
 The Go side declares the same options once, in
 modules-src/internal/smallstep/options.go; tests/docs/check_docs.py keeps the
@@ -98,4 +100,23 @@ options:
     type: bool
     version_added: 0.1.0
     default: false
+attributes:
+  platform:
+    support: full
+    platforms: posix
+  action_group:
+    support: full
+    membership:
+      - stepfleet.smallstep.api
+'''
+
+    # The check and diff attributes of a module that only reads.
+    READ_ONLY = r'''
+attributes:
+  check_mode:
+    support: full
+    details: Reads the same way in check mode.
+  diff_mode:
+    support: N/A
+    details: Nothing changes, so there is no diff.
 '''

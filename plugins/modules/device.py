@@ -110,13 +110,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows the device (ID and data) before and after.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - stepfleet.smallstep.api
 notes:
   - The ID holds C(/) and C(+) for TPM devices; the module escapes it as one
     path segment.

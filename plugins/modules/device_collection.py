@@ -209,13 +209,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows the collection before and after, with option-style keys.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - stepfleet.smallstep.api
 notes:
   - Only the fields the module manages are compared; C(admin_emails) is sent
     but not compared.

@@ -42,22 +42,9 @@ options:
       - name
 extends_documentation_fragment:
   - stepfleet.smallstep.api
+  - stepfleet.smallstep.api.read_only
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-attributes:
-  check_mode:
-    support: full
-    details: Reads the same way in check mode.
-  diff_mode:
-    support: N/A
-    details: Nothing changes, so there is no diff.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - stepfleet.smallstep.api
 notes:
   - The module masks the API token in its result itself; see C(api_token).
 seealso:

@@ -138,13 +138,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows each device that changes (ID and data) before and after, keyed by its ID.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - stepfleet.smallstep.api
 notes:
   - IDs hold C(/) and C(+) for TPM devices; the module escapes each as one
     path segment.

@@ -80,13 +80,6 @@ attributes:
   diff_mode:
     support: partial
     details: Shows the device and title a token is asked for, never the token.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - stepfleet.smallstep.api
 notes:
   - The module masks the API token in its result itself; see C(api_token).
   - Check the result of a task whose output C(no_log) hides with C(is

@@ -302,13 +302,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows the workload before and after, with option-style keys.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership:
-      - stepfleet.smallstep.api
 notes:
   - The options replace the whole workload (the API's PUT); a nested option
     left out is reset to the server's default, and the module shows that as
