@@ -47,7 +47,7 @@ func ids(res map[string]any, outcome string) []string {
 
 func counts(res map[string]any) []int { return ints(res, "created", "updated", "removed", "unchanged") }
 
-func withFleetCollection(t *testing.T) *fakeAPI {
+func withFleetCollection(t *testing.T) *fleetAPI {
 	t.Helper()
 	f := newFake(t)
 	f.collection("fleet", "tpm")
@@ -104,7 +104,7 @@ func TestParallelBound(t *testing.T) {
 	for _, parallel := range []int{1, 3, 8, 64} {
 		t.Run(fmt.Sprint(parallel), func(t *testing.T) {
 			f := withFleetCollection(t)
-			f.delay = 10 * time.Millisecond
+			f.WriteDelay = 10 * time.Millisecond
 			args := map[string]any{"collection": "fleet", "devices": fleet(40)}
 			if parallel != DefaultParallel {
 				args["parallel"] = parallel
@@ -112,7 +112,7 @@ func TestParallelBound(t *testing.T) {
 			res := run(t, f, args)
 			require.Nil(t, res["failed"], res["msg"])
 			require.Equal(t, 40, f.count("fleet"))
-			peak := int(f.maxInFlight.Load())
+			peak := f.MaxWritesInFlight()
 			require.LessOrEqual(t, peak, parallel, "never more writes in flight than parallel")
 			// With every write held for a while, the workers overlap. How
 			// far depends on the machine's load, so only overlap is pinned.
@@ -222,7 +222,7 @@ func TestUpdateKeepsServerKeys(t *testing.T) {
 	}})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, []int{0, 1, 0, 0}, counts(res))
-	require.JSONEq(t, fmt.Sprintf(`{"data":{"hostname":"new","smallstep:host:id":%q}}`, host), f.bodies["PUT "+uri(0)])
+	require.JSONEq(t, fmt.Sprintf(`{"data":{"hostname":"new","smallstep:host:id":%q}}`, host), f.written(http.MethodPut, uri(0)))
 	require.Len(t, res["warnings"], 1)
 	require.Contains(t, res["warnings"].([]any)[0], "devices[0]")
 }
@@ -237,7 +237,7 @@ func TestDataLeftOutKeepsData(t *testing.T) {
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, []int{1, 0, 0, 1}, counts(res))
 	require.Equal(t, "kept", f.device("fleet", uri(0))["data"].(map[string]any)["hostname"])
-	require.JSONEq(t, `{"data":{}}`, f.bodies["PUT "+uri(1)])
+	require.JSONEq(t, `{"data":{}}`, f.written(http.MethodPut, uri(1)))
 }
 
 func TestStateAbsent(t *testing.T) {
@@ -362,7 +362,7 @@ func TestPartialFailure(t *testing.T) {
 
 	// The rerun converges, writing only what failed.
 	f.requests()
-	f.clearFaults()
+	f.ClearReplies()
 	res = run(t, f, args)
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, []int{2, 0, 1, 4}, counts(res))

@@ -1,88 +1,78 @@
 package devices
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"sort"
-	"strconv"
+	"path"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/require"
-
-	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/fakeapi"
 )
 
 // token is the API token every test run uses; no result or error may show it.
-const token = "tok-Secret-77d1e0"
+const token = fakeapi.Token
 
-// fault is a canned failure for the writes to one device.
-type fault struct {
-	Status  int
-	Message string
+// fleetAPI is the shared fake API (internal/fakeapi) holding device
+// collections, with what the server does to a device on PUT: it takes
+// only {"data": {...}}, adds its own data key on first registration and
+// keeps it, with createdAt, on update. It hands out the calls since the
+// last look, since most tests pin what one run sent.
+type fleetAPI struct {
+	*fakeapi.API
+	hosts atomic.Int32 // host IDs handed out, for the server's data key
+	taken int          // calls already handed out by requests
 }
 
-// fakeAPI is an httptest server that behaves like the API for device
-// collections and their devices: the collection, the paged device list
-// (ordered by ID, X-Next-Cursor), and PUT, GET and DELETE of one device,
-// with the server's own data key added on first registration. It counts
-// requests per route and the writes in flight at once.
-type fakeAPI struct {
-	srv *httptest.Server
-
-	mu          sync.Mutex
-	collections map[string]map[string]any
-	devices     map[string]map[string]map[string]any // slug -> id -> device
-	faults      map[string]fault                     // "METHOD id" -> failure
-	calls       []string                             // "METHOD path?query", path escaped
-	bodies      map[string]string                    // last body written per "METHOD id"
-	delay       time.Duration                        // added to every write
-	nextHostID  int
-
-	inFlight    atomic.Int32
-	maxInFlight atomic.Int32
-}
-
-func newFake(t *testing.T) *fakeAPI {
+func newFake(t *testing.T) *fleetAPI {
 	t.Helper()
-	f := &fakeAPI{
-		collections: map[string]map[string]any{},
-		devices:     map[string]map[string]map[string]any{},
-		faults:      map[string]fault{},
-		bodies:      map[string]string{},
-	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f := &fleetAPI{API: fakeapi.New(t)}
+	f.RequestID = "req-1"
+	f.OnPut = f.register
 	return f
 }
 
-func (f *fakeAPI) url() string { return f.srv.URL + "/api" }
+// instance is the path of a device as the client must send it, the ID one
+// segment: the fake keeps objects by their path on the wire. The IDs here
+// are TPM URIs, whose only characters to escape are '/', '+' and '='.
+func instance(slug, id string) string {
+	return "/collections/" + slug + "/instances/" + escapeID.Replace(id)
+}
 
-// collection adds a device collection of the given type.
-func (f *fakeAPI) collection(slug, typ string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.collections[slug] = map[string]any{"slug": slug, "displayName": slug, "deviceType": typ, "deviceTypeConfiguration": map[string]any{}}
-	f.devices[slug] = map[string]map[string]any{}
+var escapeID = strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D")
+
+// collection adds a device collection of the given type, with the paged
+// list of its devices.
+func (f *fleetAPI) collection(slug, typ string) {
+	f.Store("/device-collections/"+slug, map[string]any{"slug": slug, "displayName": slug, "deviceType": typ, "deviceTypeConfiguration": map[string]any{}})
+	f.List("/collections/"+slug+"/items", "/collections/"+slug+"/instances/")
 }
 
 // seed stores a device as the server would hold it after registration.
-func (f *fakeAPI) seed(slug, id string, data map[string]any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.devices[slug][id] = f.registered(nil, id, data)
+func (f *fleetAPI) seed(slug, id string, data map[string]any) {
+	f.Store(instance(slug, id), f.registered(nil, id, data))
+}
+
+// register is the server's side of a device PUT. It refuses a device of a
+// collection that does not exist, which is also what a path with an ID
+// split in several segments looks like; the ID comes from the path, so a
+// device written under a wrongly escaped one is listed under a wrong ID.
+func (f *fleetAPI) register(p string, body map[string]any) map[string]any {
+	dir, seg := path.Split(p)
+	slug := strings.TrimSuffix(strings.TrimPrefix(dir, "/api/collections/"), "/instances/")
+	data, ok := body["data"].(map[string]any)
+	id, err := url.PathUnescape(seg)
+	if !ok || err != nil || f.Peek("/api/device-collections/"+slug) == nil {
+		return nil
+	}
+	prev, _ := f.Peek(p).(map[string]any)
+	return f.registered(prev, id, data)
 }
 
 // registered is the device the server keeps after a PUT of data.
-func (f *fakeAPI) registered(prev map[string]any, id string, data map[string]any) map[string]any {
+func (f *fleetAPI) registered(prev map[string]any, id string, data map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range data {
 		out[k] = v
@@ -92,42 +82,45 @@ func (f *fakeAPI) registered(prev map[string]any, id string, data map[string]any
 		created = prev["createdAt"].(string)
 		out["smallstep:host:id"] = prev["data"].(map[string]any)["smallstep:host:id"]
 	} else {
-		f.nextHostID++
-		out["smallstep:host:id"] = fmt.Sprintf("host-%d", f.nextHostID)
+		out["smallstep:host:id"] = fmt.Sprintf("host-%d", f.hosts.Add(1))
 	}
 	return map[string]any{"id": id, "data": out, "createdAt": created, "updatedAt": "2026-01-02T00:00:00.000Z"}
 }
 
-func (f *fakeAPI) device(slug, id string) map[string]any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.devices[slug][id]
+func (f *fleetAPI) device(slug, id string) map[string]any {
+	d, _ := f.Stored(instance(slug, id)).(map[string]any)
+	return d
 }
 
-func (f *fakeAPI) count(slug string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.devices[slug])
+func (f *fleetAPI) count(slug string) int {
+	return len(f.Under("/collections/" + slug + "/instances/"))
 }
 
-func (f *fakeAPI) fail(method, id string, status int, message string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults[method+" "+id] = fault{status, message}
+// fail makes every request of method for device id of collection fleet
+// fail with status and message, until ClearReplies.
+func (f *fleetAPI) fail(method, id string, status int, message string) {
+	b, _ := json.Marshal(map[string]string{"message": message})
+	f.On(method, instance("fleet", id), fakeapi.Reply{Status: status, Body: string(b)})
 }
 
-func (f *fakeAPI) clearFaults() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = map[string]fault{}
+// written is the body of the last request of method for device id of
+// collection fleet.
+func (f *fleetAPI) written(method, id string) string {
+	reqs := f.Requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if reqs[i].Method == method && reqs[i].Path == "/api"+instance("fleet", id) {
+			return reqs[i].Body
+		}
+	}
+	return ""
 }
 
-// requests returns the calls so far and forgets them.
-func (f *fakeAPI) requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := f.calls
-	f.calls = nil
+// requests returns the calls ("METHOD path?query", below /api) since the
+// last time it was asked.
+func (f *fleetAPI) requests() []string {
+	all := f.Calls()
+	out := all[f.taken:]
+	f.taken = len(all)
 	return out
 }
 
@@ -156,151 +149,15 @@ func writesOf(calls []string) []string {
 	return out
 }
 
-func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	raw, query, _ := strings.Cut(r.RequestURI, "?")
-	path := strings.TrimPrefix(raw, "/api")
-	call := r.Method + " " + path
-	if query != "" {
-		call += "?" + query
-	}
-	answer := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		if v != nil {
-			_ = json.NewEncoder(w).Encode(v)
-		}
-	}
-	w.Header().Set("X-Request-Id", "req-"+strconv.Itoa(int(time.Now().UnixNano()%1e9)))
-	if r.Header.Get("Authorization") != "Bearer "+token {
-		answer(http.StatusUnauthorized, map[string]string{"message": "invalid token"})
-		return
-	}
-	var seg []string
-	for _, s := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
-		u, err := url.PathUnescape(s)
-		if err != nil {
-			answer(http.StatusBadRequest, map[string]string{"message": "bad escape"})
-			return
-		}
-		seg = append(seg, u)
-	}
-	if r.Method != http.MethodGet {
-		n := f.inFlight.Add(1)
-		defer f.inFlight.Add(-1)
-		for {
-			m := f.maxInFlight.Load()
-			if n <= m || f.maxInFlight.CompareAndSwap(m, n) {
-				break
-			}
-		}
-		if f.delay > 0 {
-			time.Sleep(f.delay)
-		}
-	}
-
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, call)
-	switch {
-	case len(seg) == 2 && seg[0] == "device-collections" && r.Method == http.MethodGet:
-		if c, ok := f.collections[seg[1]]; ok {
-			answer(http.StatusOK, c)
-			return
-		}
-	case len(seg) == 3 && seg[0] == "collections" && seg[2] == "items" && r.Method == http.MethodGet:
-		devs, ok := f.devices[seg[1]]
-		if !ok {
-			break
-		}
-		q := r.URL.Query()
-		first, err := strconv.Atoi(q.Get("pagination[first]"))
-		if err != nil || first < 1 || first > 1000 {
-			answer(http.StatusBadRequest, map[string]string{"message": "pagination[first] must be 1 to 1000"})
-			return
-		}
-		after := ""
-		if c := q.Get("pagination[after]"); c != "" {
-			b, err := base64.RawURLEncoding.DecodeString(c)
-			if err != nil {
-				answer(http.StatusBadRequest, map[string]string{"message": "bad cursor"})
-				return
-			}
-			after = string(b)
-		}
-		ids := make([]string, 0, len(devs))
-		for id := range devs {
-			if id > after {
-				ids = append(ids, id)
-			}
-		}
-		sort.Strings(ids)
-		page := []any{}
-		for _, id := range ids[:min(first, len(ids))] {
-			page = append(page, devs[id])
-		}
-		if len(ids) > first {
-			w.Header().Set("X-Next-Cursor", base64.RawURLEncoding.EncodeToString([]byte(ids[first-1])))
-		}
-		answer(http.StatusOK, page)
-		return
-	case len(seg) == 4 && seg[0] == "collections" && seg[2] == "instances":
-		devs, ok := f.devices[seg[1]]
-		if !ok {
-			break
-		}
-		id := seg[3]
-		if r.Method != http.MethodGet {
-			f.bodies[r.Method+" "+id] = string(body)
-		}
-		if ft, ok := f.faults[r.Method+" "+id]; ok {
-			answer(ft.Status, map[string]string{"message": ft.Message})
-			return
-		}
-		switch r.Method {
-		case http.MethodGet:
-			if d, ok := devs[id]; ok {
-				answer(http.StatusOK, d)
-				return
-			}
-		case http.MethodPut:
-			var in struct {
-				Data map[string]any `json:"data"`
-			}
-			if err := json.Unmarshal(body, &in); err != nil || in.Data == nil {
-				answer(http.StatusBadRequest, map[string]string{"message": "body must be {\"data\": {...}}"})
-				return
-			}
-			devs[id] = f.registered(devs[id], id, in.Data)
-			answer(http.StatusOK, devs[id])
-			return
-		case http.MethodDelete:
-			if _, ok := devs[id]; ok {
-				delete(devs, id)
-				answer(http.StatusNoContent, nil)
-				return
-			}
-		}
-	}
-	answer(http.StatusNotFound, map[string]string{"message": "not found"})
-}
-
 // run executes the module with the connection options to the fake (check
-// mode off, diff mode on unless args say otherwise) and returns its result
+// mode off, diff mode on, one try per request unless args say otherwise:
+// the failure tests pin messages of a single try) and returns its result
 // as Ansible reads it.
-func run(t *testing.T, f *fakeAPI, args map[string]any) map[string]any {
+func run(t *testing.T, f *fleetAPI, args map[string]any) map[string]any {
 	t.Helper()
-	all := map[string]any{"api_url": f.url(), "api_token": token, "retries": 0, "_ansible_check_mode": false, "_ansible_diff": true}
+	all := map[string]any{"retries": 0}
 	for k, v := range args {
 		all[k] = v
 	}
-	b, err := json.Marshal(all)
-	require.NoError(t, err)
-	res := ansible.Execute("devices", Spec(), b, func(string) (string, bool) { return "", false }, Run)
-	out, err := json.Marshal(res)
-	require.NoError(t, err)
-	require.NotContains(t, string(out), token, "the token leaked into the result")
-	var generic map[string]any
-	require.NoError(t, json.Unmarshal(out, &generic))
-	return generic
+	return fakeapi.Run(t, f.API, Spec(), Run, all)
 }

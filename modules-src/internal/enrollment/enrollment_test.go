@@ -2,72 +2,41 @@ package enrollment
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/fakeapi"
 )
 
 const (
-	apiToken = "tok-Secret-91c3d0"
 	// jwt is the enrollment token the fake hands out.
 	jwt     = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJkZXZpY2UifQ.c2lnbmF0dXJl"
 	ekURI   = "urn:ek:sha256:++++////++++////++++////++++////++++////+/8="
-	ekPath  = "/api/device-collections/fleet/urn:ek:sha256:%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2F8%3D/enrollment-token"
+	ekPath  = "/device-collections/fleet/urn:ek:sha256:%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2B%2B%2B%2F%2F%2F%2F%2B%2F8%3D/enrollment-token"
 	reqID   = "req-7"
 	created = `{"id":"a94fa793","title":"Enrollment token for web1","secret":"` + jwt + `"}`
 )
 
-// seen is a request as the fake received it.
-type seen struct{ Method, Path, Body string }
-
-// fake answers every request with status and body, and records it.
-type fake struct {
-	srv        *httptest.Server
-	mu         sync.Mutex
-	reqs       []seen
-	status     int
-	body       string
-	retryAfter string
-}
-
-func newFake(t *testing.T, status int, body string) *fake {
+// newFake is the shared fake API answering the token request with status
+// and body.
+func newFake(t *testing.T, status int, body string) *fakeapi.API {
 	t.Helper()
-	f := &fake{status: status, body: body}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.reqs = append(f.reqs, seen{r.Method, r.RequestURI, string(b)})
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Request-Id", reqID)
-		if f.retryAfter != "" {
-			w.Header().Set("Retry-After", f.retryAfter)
-		}
-		w.WriteHeader(f.status)
-		_, _ = io.WriteString(w, f.body)
-	}))
-	t.Cleanup(f.srv.Close)
+	f := fakeapi.New(t)
+	f.RequestID = reqID
+	f.On(http.MethodPost, ekPath, fakeapi.Reply{Status: status, Body: body})
 	return f
 }
 
-func (f *fake) requests() []seen {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]seen(nil), f.reqs...)
-}
-
-// run executes the module and returns its result as Ansible reads it.
-func run(t *testing.T, f *fake, check bool, args map[string]any) map[string]any {
+// run executes the module for device ekURI of collection fleet unless args
+// say otherwise (nil drops an option) and returns its result as Ansible
+// reads it.
+func run(t *testing.T, f *fakeapi.API, check bool, args map[string]any) map[string]any {
 	t.Helper()
-	all := map[string]any{"api_url": f.srv.URL + "/api", "api_token": apiToken, "collection": "fleet", "instance_id": ekURI,
-		"_ansible_check_mode": check, "_ansible_diff": true}
+	all := map[string]any{"collection": "fleet", "instance_id": ekURI, "_ansible_check_mode": check}
 	for k, v := range args {
 		if v == nil {
 			delete(all, k)
@@ -75,15 +44,7 @@ func run(t *testing.T, f *fake, check bool, args map[string]any) map[string]any 
 		}
 		all[k] = v
 	}
-	b, err := json.Marshal(all)
-	require.NoError(t, err)
-	res := ansible.Execute("enrollment_token", Spec(), b, func(string) (string, bool) { return "", false }, Run)
-	out, err := json.Marshal(res)
-	require.NoError(t, err)
-	require.NotContains(t, string(out), apiToken, "the API token leaked into the result")
-	var generic map[string]any
-	require.NoError(t, json.Unmarshal(out, &generic))
-	return generic
+	return fakeapi.Run(t, f, Spec(), Run, all)
 }
 
 // outsideToken is the result without its token field, as JSON: where the
@@ -111,11 +72,8 @@ func TestGeneratesATokenReturnedOnlyInToken(t *testing.T) {
 	require.NotContains(t, outsideToken(t, res), jwt, "the token is only in the token field")
 	require.Equal(t, map[string]any{"before": map[string]any{}, "after": map[string]any{"collection": "fleet", "instance_id": ekURI, "title": "Enrollment token for web1"}}, res["diff"])
 
-	reqs := f.requests()
-	require.Len(t, reqs, 1)
-	require.Equal(t, "POST", reqs[0].Method)
-	require.Equal(t, ekPath, reqs[0].Path, "the device ID is one escaped segment")
-	require.JSONEq(t, `{"title":"Enrollment token for web1"}`, reqs[0].Body)
+	require.Equal(t, []string{"POST " + ekPath}, f.Calls(), "the device ID is one escaped segment")
+	require.JSONEq(t, `{"title":"Enrollment token for web1"}`, f.Requests()[0].Body)
 }
 
 func TestEveryRunIsANewToken(t *testing.T) {
@@ -124,8 +82,8 @@ func TestEveryRunIsANewToken(t *testing.T) {
 		res := run(t, f, false, nil)
 		require.Equal(t, true, res["changed"], "a token is never the same twice: not idempotent by nature")
 	}
-	require.Len(t, f.requests(), 2)
-	require.JSONEq(t, `{}`, f.requests()[0].Body, "without title the server picks one")
+	require.Len(t, f.Requests(), 2)
+	require.JSONEq(t, `{}`, f.Requests()[0].Body, "without title the server picks one")
 }
 
 func TestTokenFieldOfOtherServers(t *testing.T) {
@@ -143,7 +101,7 @@ func TestCheckModeSendsNothing(t *testing.T) {
 	require.Nil(t, res["token"])
 	require.Contains(t, res["msg"], "check mode")
 	require.Contains(t, res["msg"], "no request was sent")
-	require.Empty(t, f.requests())
+	require.Empty(t, f.Requests())
 }
 
 func TestRefusedRequestsAreNotChangesAndNotRetried(t *testing.T) {
@@ -159,7 +117,8 @@ func TestRefusedRequestsAreNotChangesAndNotRetried(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			f := newFake(t, tc.status, `{"message":"no"}`)
-			f.retryAfter = "0"
+			// A client that retried would do so at once: the count shows it.
+			f.On(http.MethodPost, ekPath, fakeapi.Reply{Status: tc.status, Body: `{"message":"no"}`, Header: map[string]string{"Retry-After": "0"}})
 			res := run(t, f, false, nil)
 			require.Equal(t, true, res["failed"])
 			require.Equal(t, false, res["changed"], "the server refused: no token exists")
@@ -168,7 +127,7 @@ func TestRefusedRequestsAreNotChangesAndNotRetried(t *testing.T) {
 			}
 			require.Contains(t, res["msg"], reqID)
 			require.Equal(t, float64(tc.status), res["failure"].(map[string]any)["status"])
-			require.Len(t, f.requests(), 1, "POST is never retried: it could make two tokens")
+			require.Len(t, f.Requests(), 1, "POST is never retried: it could make two tokens")
 		})
 	}
 }
@@ -194,7 +153,7 @@ func TestBadAnswersNeverShowTheBody(t *testing.T) {
 
 func TestTransportFailureMayHaveMadeAToken(t *testing.T) {
 	f := newFake(t, http.StatusCreated, created)
-	f.srv.Close()
+	f.Close()
 	res := run(t, f, false, map[string]any{"timeout": 2})
 	require.Equal(t, true, res["failed"])
 	require.Equal(t, true, res["changed"], "without an answer the server may have made a token")
@@ -223,14 +182,14 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 			for _, w := range tc.want {
 				require.Contains(t, res["msg"], w)
 			}
-			require.Empty(t, f.requests())
+			require.Empty(t, f.Requests())
 		})
 	}
 }
 
 func TestAPITokenIsMasked(t *testing.T) {
 	// A proxy that echoes the request's headers in its error page.
-	f := newFake(t, http.StatusBadGateway, "upstream failed; Authorization: Bearer "+apiToken)
+	f := newFake(t, http.StatusBadGateway, "upstream failed; Authorization: Bearer "+fakeapi.Token)
 	res := run(t, f, false, nil)
 	require.Equal(t, true, res["failed"])
 	require.True(t, strings.Contains(res["msg"].(string), ansible.Mask))
@@ -245,6 +204,6 @@ func TestServerFailureMayHaveMadeAToken(t *testing.T) {
 		require.Equal(t, true, res["failed"])
 		require.Equal(t, true, res["changed"], "status %d", status)
 		require.Contains(t, res["msg"], "a token may have been generated")
-		require.Len(t, f.requests(), 1, "POST is never retried")
+		require.Len(t, f.Requests(), 1, "POST is never retried")
 	}
 }

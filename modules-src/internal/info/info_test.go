@@ -30,8 +30,8 @@ var modules = map[string]module{
 
 func TestCollectionFound(t *testing.T) {
 	f := newFake(t)
-	f.on("GET", "/device-collections/fleet", 200, `{"slug":"fleet","displayName":"Fleet","deviceType":"tpm",
-		"deviceTypeConfiguration":{"forceCN":true,"attestorRoots":"PEM"},"createdAt":"2026-01-01T00:00:00Z"}`)
+	f.On("GET", "/device-collections/fleet", reply{Status: 200, Body: `{"slug":"fleet","displayName":"Fleet","deviceType":"tpm",
+		"deviceTypeConfiguration":{"forceCN":true,"attestorRoots":"PEM"},"createdAt":"2026-01-01T00:00:00Z"}`})
 	for _, check := range []bool{false, true} {
 		res := run(t, f, CollectionSpec(), RunCollection, check, map[string]any{"name": "fleet"})
 		require.Nil(t, res["failed"], res["msg"])
@@ -44,7 +44,7 @@ func TestCollectionFound(t *testing.T) {
 		}, res["device_collection"])
 		require.Nil(t, res["diff"], "a read-only module has no diff")
 	}
-	require.Equal(t, []string{"GET /device-collections/fleet", "GET /device-collections/fleet"}, f.requests())
+	require.Equal(t, []string{"GET /device-collections/fleet", "GET /device-collections/fleet"}, f.Calls())
 }
 
 func TestMissingIsAnAnswerNotAFailure(t *testing.T) {
@@ -73,8 +73,8 @@ func TestMissingIsAnAnswerNotAFailure(t *testing.T) {
 
 func TestWorkloadFound(t *testing.T) {
 	f := newFake(t)
-	f.on("GET", "/device-collections/fleet/workloads/web%20site", 200,
-		`{"slug":"web site","workloadType":"nginx","staticSANs":["www.example.com"],"certificateInfo":{"type":"X509","crtFile":"/etc/a.crt"}}`)
+	f.On("GET", "/device-collections/fleet/workloads/web%20site", reply{Status: 200,
+		Body: `{"slug":"web site","workloadType":"nginx","staticSANs":["www.example.com"],"certificateInfo":{"type":"X509","crtFile":"/etc/a.crt"}}`})
 	res := run(t, f, WorkloadSpec(), RunWorkload, true, map[string]any{"device_collection": "fleet", "slug": "web site"})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, false, res["changed"])
@@ -83,13 +83,13 @@ func TestWorkloadFound(t *testing.T) {
 		"slug": "web site", "workload_type": "nginx", "static_sans": []any{"www.example.com"},
 		"certificate_info": map[string]any{"type": "X509", "crt_file": "/etc/a.crt"},
 	}, res["workload"])
-	require.Equal(t, []string{"GET /device-collections/fleet/workloads/web%20site"}, f.requests())
+	require.Equal(t, []string{"GET /device-collections/fleet/workloads/web%20site"}, f.Calls())
 }
 
 func TestDeviceByID(t *testing.T) {
 	f := newFake(t)
-	f.on("GET", "/collections/fleet/instances/"+ekSegment, 200,
-		`{"id":"`+ekURI+`","data":{"hostName":"web1","smallstep:host:id":"h-1"},"createdAt":"2026-01-01T00:00:00Z"}`)
+	f.On("GET", "/collections/fleet/instances/"+ekSegment, reply{Status: 200,
+		Body: `{"id":"` + ekURI + `","data":{"hostName":"web1","smallstep:host:id":"h-1"},"createdAt":"2026-01-01T00:00:00Z"}`})
 	res := run(t, f, DeviceSpec(), RunDevice, false, map[string]any{"collection": "fleet", "id": ekURI})
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, false, res["changed"])
@@ -97,16 +97,16 @@ func TestDeviceByID(t *testing.T) {
 	want := map[string]any{"id": ekURI, "data": map[string]any{"hostName": "web1", "smallstep:host:id": "h-1"}, "created_at": "2026-01-01T00:00:00Z"}
 	require.Equal(t, want, res["device"], "data keys are the user's own and keep their case")
 	require.Equal(t, []any{want}, res["devices"])
-	require.Equal(t, []string{"GET /collections/fleet/instances/" + ekSegment}, f.requests())
+	require.Equal(t, []string{"GET /collections/fleet/instances/" + ekSegment}, f.Calls())
 }
 
 func TestDeviceListFollowsPagesAndFilters(t *testing.T) {
 	f := newFake(t)
-	f.on("GET", "/collections/fleet/items?pagination%5Bfirst%5D=1000", 200,
-		`[{"id":"a","data":{"hostname":"web1","rack":3,"role":"web"}},{"id":"b","data":{"hostname":"db1","rack":4}}]`,
-		"X-Next-Cursor", "c1")
-	f.on("GET", "/collections/fleet/items?pagination%5Bafter%5D=c1&pagination%5Bfirst%5D=1000", 200,
-		`[{"id":"c","data":{"hostname":"web2","rack":3,"role":"web"}},{"id":"d","data":{}}]`)
+	f.On("GET", "/collections/fleet/items?pagination%5Bfirst%5D=1000", reply{Status: 200,
+		Body:   `[{"id":"a","data":{"hostname":"web1","rack":3,"role":"web"}},{"id":"b","data":{"hostname":"db1","rack":4}}]`,
+		Header: map[string]string{"X-Next-Cursor": "c1"}})
+	f.On("GET", "/collections/fleet/items?pagination%5Bafter%5D=c1&pagination%5Bfirst%5D=1000", reply{Status: 200,
+		Body: `[{"id":"c","data":{"hostname":"web2","rack":3,"role":"web"}},{"id":"d","data":{}}]`})
 
 	ids := func(res map[string]any) []string {
 		var out []string
@@ -188,7 +188,7 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 			for _, w := range tc.want {
 				require.Contains(t, res["msg"], w)
 			}
-			require.Empty(t, f.requests())
+			require.Empty(t, f.Calls())
 		})
 	}
 }
@@ -197,17 +197,18 @@ func TestAPIFailureNamesRequest(t *testing.T) {
 	for name, mod := range modules {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t)
-			f.on("GET", "/device-collections/fleet", http.StatusUnauthorized, `{"message":"invalid token"}`)
-			f.on("GET", "/device-collections/fleet/workloads/web", http.StatusUnauthorized, `{"message":"invalid token"}`)
-			f.on("GET", "/collections/fleet/items", http.StatusUnauthorized, `{"message":"invalid token"}`)
+			unauthorized := reply{Status: http.StatusUnauthorized, Body: `{"message":"invalid token"}`}
+			f.On("GET", "/device-collections/fleet", unauthorized)
+			f.On("GET", "/device-collections/fleet/workloads/web", unauthorized)
+			f.On("GET", "/collections/fleet/items", unauthorized)
 			res := run(t, f, mod.spec(), mod.run, false, mod.args)
 			require.Equal(t, true, res["failed"])
 			require.Equal(t, false, res["changed"])
 			require.Contains(t, res["msg"], "HTTP 401")
 			require.Contains(t, res["msg"], "invalid token")
-			require.Contains(t, res["msg"], "req-1")
+			require.Contains(t, res["msg"], reqID)
 			require.Equal(t, float64(401), res["failure"].(map[string]any)["status"])
-			require.Len(t, f.requests(), 1, "401 is not retried")
+			require.Len(t, f.Calls(), 1, "401 is not retried")
 		})
 	}
 }
