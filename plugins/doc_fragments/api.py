@@ -26,6 +26,10 @@ options:
       - The environment is read where the module runs. API modules usually
         run on the controller (C(delegate_to=localhost) or a play on
         C(localhost)).
+      - When something is not found, the module checks once that C(GET
+        /authorities) answers before it takes the 404 to mean "not there",
+        so that a URL outside the API (one without C(/api), say) fails the
+        task instead of passing for an empty team.
     type: str
     version_added: 0.1.0
     default: https://gateway.smallstep.com/api

@@ -103,11 +103,17 @@ func Run(m *ansible.Module) error {
 	slug := p.Str("slug")
 	path := smallstep.Path("device-collections", slug)
 
-	current, err := get(ctx, c, path)
-	if err != nil {
-		return err
+	var current map[string]any
+	_, getErr := c.JSON(ctx, http.MethodGet, path, nil, nil, &current)
+	if getErr != nil && !smallstep.IsNotFound(getErr) {
+		return getErr
 	}
 	if p.Str("state") == "absent" {
+		// Nothing to remove is success, unless the 404 came from a wrong
+		// api_url. (Creating needs no such check: the PUT would fail.)
+		if _, err := c.Absent(ctx, getErr); err != nil {
+			return err
+		}
 		return remove(ctx, m, c, slug, current)
 	}
 	if p.Bool("purge") {
@@ -211,15 +217,6 @@ func view(obj map[string]any) any {
 		return map[string]any{}
 	}
 	return shape.ToSnake(obj)
-}
-
-func get(ctx context.Context, c *smallstep.Client, path string) (map[string]any, error) {
-	var obj map[string]any
-	_, err := c.JSON(ctx, http.MethodGet, path, nil, nil, &obj)
-	if smallstep.IsNotFound(err) {
-		return nil, nil
-	}
-	return obj, err
 }
 
 func remove(ctx context.Context, m *ansible.Module, c *smallstep.Client, slug string, current map[string]any) error {

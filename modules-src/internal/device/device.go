@@ -58,19 +58,19 @@ func Run(m *ansible.Module) error {
 	path := smallstep.Path("collections", collection, "instances", id)
 
 	var current map[string]any
-	_, err = c.JSON(ctx, http.MethodGet, path, nil, nil, &current)
-	switch {
-	case smallstep.IsNotFound(err):
-		current = nil
-	case err != nil:
-		return err
+	_, getErr := c.JSON(ctx, http.MethodGet, path, nil, nil, &current)
+	if getErr != nil && !smallstep.IsNotFound(getErr) {
+		return getErr
 	}
 	currentData, _ := current["data"].(map[string]any)
 
 	if p.Str("state") == "absent" {
 		m.SetDiff(view(current), map[string]any{})
 		if current == nil {
-			return nil
+			// Nothing to remove is success, unless the 404 came from a
+			// wrong api_url.
+			_, err := c.Absent(ctx, getErr)
+			return err
 		}
 		m.SetChanged(true)
 		if m.CheckMode {
@@ -97,7 +97,8 @@ func Run(m *ansible.Module) error {
 	}
 	if current == nil {
 		var coll map[string]any
-		if _, err := c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil, &coll); smallstep.IsNotFound(err) {
+		_, err := c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil, &coll)
+		if missing, err := c.Absent(ctx, err); missing {
 			if !m.CheckMode {
 				return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
 			}

@@ -89,7 +89,8 @@ func Run(m *ansible.Module) error {
 
 	var coll map[string]any
 	missing := false
-	if _, err := c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil, &coll); smallstep.IsNotFound(err) {
+	_, err = c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil, &coll)
+	if absent, err := c.Absent(ctx, err); absent {
 		if !m.CheckMode {
 			return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
 		}

@@ -75,12 +75,14 @@ func Run(m *ansible.Module) error {
 		// Refused (503 too: the gateway did not take the request): no token.
 		m.SetChanged(false)
 		return err
-	case status >= 500:
-		// The server or a gateway failed, perhaps after making a token.
-		return fmt.Errorf("%w; a token may have been generated all the same: if so it is unused, and a new run makes another", err)
-	case err != nil:
-		// No answer: the server may have made a token nobody will see.
+	case smallstep.NotSent(err):
+		// No connection or no TLS session: the server never saw it.
+		m.SetChanged(false)
 		return err
+	case err != nil:
+		// The server or a gateway failed (500, 502, 504), or no answer came,
+		// or one was cut short: perhaps after making a token nobody will see.
+		return fmt.Errorf("%w; a token may have been generated all the same: if so it is unused, and a new run makes another", err)
 	}
 	var a answer
 	if err := json.Unmarshal(resp.Body, &a); err != nil {

@@ -2,8 +2,12 @@ package enrollment
 
 import (
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -151,13 +155,58 @@ func TestBadAnswersNeverShowTheBody(t *testing.T) {
 	}
 }
 
-func TestTransportFailureMayHaveMadeAToken(t *testing.T) {
-	f := newFake(t, http.StatusCreated, created)
-	f.Close()
-	res := run(t, f, false, map[string]any{"timeout": 2})
-	require.Equal(t, true, res["failed"])
-	require.Equal(t, true, res["changed"], "without an answer the server may have made a token")
-	require.Contains(t, res["msg"], "cannot reach")
+// A request that never left (no connection, no TLS session) made nothing.
+func TestUnsentRequestIsNoChange(t *testing.T) {
+	closed := newFake(t, http.StatusCreated, created)
+	closed.Close()
+	untrusted := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		t.Error("the request passed an untrusted certificate")
+	}))
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0)
+	t.Cleanup(untrusted.Close)
+
+	for name, apiURL := range map[string]string{"refused": closed.URL(), "untrusted certificate": untrusted.URL + "/api"} {
+		t.Run(name, func(t *testing.T) {
+			res := run(t, closed, false, map[string]any{"api_url": apiURL, "timeout": 2})
+			require.Equal(t, true, res["failed"])
+			require.Equal(t, false, res["changed"], "%v", res["msg"])
+			require.NotContains(t, res["msg"], "may have been generated")
+		})
+	}
+}
+
+// A connection cut after the request was sent may come after the server
+// made the token.
+func TestCutConnectionMayHaveMadeAToken(t *testing.T) {
+	cases := map[string]http.HandlerFunc{
+		"reset before the answer": func(w http.ResponseWriter, _ *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		},
+		"answer cut short": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `{"id":"a94f`)
+		},
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			var posts atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				h(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			f := newFake(t, http.StatusCreated, created)
+			res := run(t, f, false, map[string]any{"api_url": srv.URL + "/api", "timeout": 2})
+			require.Equal(t, true, res["failed"])
+			require.Equal(t, true, res["changed"], "%v", res["msg"])
+			require.Contains(t, res["msg"], "a token may have been generated")
+			require.Equal(t, int32(1), posts.Load(), "POST is never retried")
+		})
+	}
 }
 
 func TestBadInputFailsBeforeAnyRequest(t *testing.T) {

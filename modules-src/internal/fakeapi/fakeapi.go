@@ -75,7 +75,9 @@ type API struct {
 // New starts a fake API that stops with the test.
 func New(t *testing.T) *API {
 	t.Helper()
-	f := &API{objects: map[string]any{}, replies: map[string]Reply{}, lists: map[string]string{}}
+	// Every team has a list of authorities, which is how clients tell a
+	// missing object from a wrong api_url (smallstep.Client.Absent).
+	f := &API{objects: map[string]any{"/api/authorities": []any{}}, replies: map[string]Reply{}, lists: map[string]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f

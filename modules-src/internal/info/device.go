@@ -70,12 +70,12 @@ func RunDevice(m *ansible.Module) error {
 			}
 			return nil
 		})
-		if smallstep.IsNotFound(err) {
-			m.Warn("device collection %q does not exist; it has no devices", collection)
-			err = nil
-		}
+		absent, err := c.Absent(ctx, err)
 		if err != nil {
 			return err
+		}
+		if absent {
+			m.Warn("device collection %q does not exist; it has no devices", collection)
 		}
 	}
 	views := make([]any, 0, len(devices))

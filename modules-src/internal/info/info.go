@@ -13,14 +13,14 @@ import (
 	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
 )
 
-// get reads one object; nil when the API answers 404.
+// get reads one object; nil when it does not exist.
 func get(ctx context.Context, c *smallstep.Client, path string) (map[string]any, error) {
 	var obj map[string]any
 	_, err := c.JSON(ctx, http.MethodGet, path, nil, nil, &obj)
-	if smallstep.IsNotFound(err) {
-		return nil, nil
+	if absent, err := c.Absent(ctx, err); absent || err != nil {
+		return nil, err
 	}
-	return obj, err
+	return obj, nil
 }
 
 // view is an API object with snake_case keys, as the resource modules

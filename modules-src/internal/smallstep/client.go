@@ -49,6 +49,8 @@ type Client struct {
 	// Warnings are things the user should know about the connection, such
 	// as certificate checks being off.
 	Warnings []string
+	// baseChecked is set once a 404 was shown to mean absence (Absent).
+	baseChecked bool
 }
 
 // New checks the connection options up front, so that a bad URL or CA file
@@ -247,7 +249,8 @@ func (c *Client) once(ctx context.Context, method, path, target string, payload 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, &APIError{Method: method, Path: path, RequestID: reqID, Message: c.redact(transportMessage(err, c.base.Host)), transient: transientTransport(err)}
+		return nil, 0, &APIError{Method: method, Path: path, RequestID: reqID, Message: c.redact(transportMessage(err, c.base.Host)),
+			transient: transientTransport(err), unsent: unsent(err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
@@ -372,6 +375,18 @@ func transientTransport(err error) bool {
 	var ne net.Error
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// unsent says whether a failure below HTTP came before the request left:
+// no connection (refused, a name that does not resolve, a dial timeout) or
+// no TLS session. Only then did a POST certainly make nothing.
+func unsent(err error) bool {
+	var op *net.OpError
+	var verify *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var header tls.RecordHeaderError
+	return (errors.As(err, &op) && op.Op == "dial") ||
+		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &header)
 }
 
 // serverMessage takes the message out of an error body, {"message": "..."}

@@ -18,6 +18,10 @@ type APIError struct {
 	Tries int
 	// transient marks failures below HTTP (reset, timeout, cut body).
 	transient bool
+	// wrongBase marks a 404 that Absent traced to a wrong api_url.
+	wrongBase bool
+	// unsent marks failures before the request left (see NotSent).
+	unsent bool
 }
 
 func (e *APIError) Error() string {
@@ -57,8 +61,19 @@ func hint(status int) string {
 	return ""
 }
 
-// IsNotFound reports whether err is the API's 404.
-func IsNotFound(err error) bool { return StatusOf(err) == http.StatusNotFound }
+// IsNotFound reports whether err is the API's 404, unless Absent has
+// found that it comes from a wrong api_url.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound && !ae.wrongBase
+}
+
+// NotSent reports whether err is a failure before the request left this
+// machine (no connection, no TLS session), so that the server did nothing.
+func NotSent(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.unsent
+}
 
 // StatusOf returns the HTTP status of an API error, 0 for other errors.
 func StatusOf(err error) int {

@@ -124,8 +124,11 @@ func Run(m *ansible.Module) error {
 	switch {
 	case smallstep.IsNotFound(err):
 		current = nil
-		// Tell a missing collection from a missing workload: only the first is an error.
-		if _, cerr := c.Do(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil); smallstep.IsNotFound(cerr) {
+		// Tell a missing collection from a missing workload: only the first
+		// is an error. Absent tells both from a wrong api_url.
+		_, cerr := c.Do(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil)
+		missing, cerr := c.Absent(ctx, cerr)
+		if missing {
 			if p.Str("state") == "absent" {
 				m.SetDiff(map[string]any{}, map[string]any{})
 				return nil

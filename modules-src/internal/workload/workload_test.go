@@ -282,7 +282,7 @@ func TestMissingCollection(t *testing.T) {
 	require.Equal(t, true, res["failed"])
 	require.Equal(t, false, res["changed"])
 	require.Equal(t, `device collection "nope" does not exist; create it first with stepfleet.smallstep.device_collection`, res["msg"])
-	require.Equal(t, []string{"GET /device-collections/nope/workloads/nginx", "GET /device-collections/nope"}, f.Calls())
+	require.Equal(t, []string{"GET /device-collections/nope/workloads/nginx", "GET /device-collections/nope", "GET /authorities"}, f.Calls())
 }
 
 // In check mode the collection may be created by an earlier task of the
@@ -338,7 +338,7 @@ func TestAbsent(t *testing.T) {
 		{name: "missing workload", collection: true,
 			calls: []string{"GET " + wlPath, "GET /device-collections/web"}},
 		{name: "missing collection",
-			calls: []string{"GET " + wlPath, "GET /device-collections/web"}},
+			calls: []string{"GET " + wlPath, "GET /device-collections/web", "GET /authorities"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
