@@ -247,4 +247,9 @@ failure:
       returned: always
       type: str
       sample: 6f1c0e9a-2b7d-4c3e-8f5a-1b2c3d4e5f60
+    tries:
+      description: How many times the request was sent, when it was retried.
+      returned: when the request was sent more than once
+      type: int
+      sample: 6
 '''

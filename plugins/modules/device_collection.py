@@ -83,12 +83,14 @@ options:
         description:
           - AWS account IDs whose EC2 instances may join. Compared as a set.
         type: list
+        version_added: 0.1.0
         elements: str
         required: true
       disable_custom_sans:
         description:
           - Do not allow SANs other than the instance's own in certificates.
         type: bool
+        version_added: 0.1.0
   azure_vm:
     description:
       - Configuration of an C(azure-vm) collection.
@@ -101,11 +103,13 @@ options:
         description:
           - Microsoft Entra (Azure AD) tenant ID.
         type: str
+        version_added: 0.1.0
         required: true
       resource_groups:
         description:
           - Resource groups whose VMs may join. Compared as a set.
         type: list
+        version_added: 0.1.0
         elements: str
         required: true
       audience:
@@ -114,10 +118,12 @@ options:
           - The server uses C(https://management.azure.com/) when it is not
             set, and the module compares with that.
         type: str
+        version_added: 0.1.0
       disable_custom_sans:
         description:
           - Do not allow SANs other than the VM's own in certificates.
         type: bool
+        version_added: 0.1.0
   gcp_vm:
     description:
       - Configuration of a C(gcp-vm) collection.
@@ -133,17 +139,20 @@ options:
           - Google Cloud project IDs whose instances may join. Compared as a
             set.
         type: list
+        version_added: 0.1.0
         elements: str
       service_accounts:
         description:
           - Service account emails whose instances may join. Compared as a
             set.
         type: list
+        version_added: 0.1.0
         elements: str
       disable_custom_sans:
         description:
           - Do not allow SANs other than the instance's own in certificates.
         type: bool
+        version_added: 0.1.0
   tpm:
     description:
       - Configuration of a C(tpm) collection; optional.
@@ -157,18 +166,22 @@ options:
           - PEM bundle of the root certificates that TPM EK certificates must
             chain to (the TPM manufacturers' roots).
         type: str
+        version_added: 0.1.0
       attestor_intermediates:
         description:
           - PEM bundle of intermediate certificates for those chains.
         type: str
+        version_added: 0.1.0
       force_cn:
         description:
           - Put the device's name in the certificate's Common Name.
         type: bool
+        version_added: 0.1.0
       require_eab:
         description:
           - Require external account binding when devices enroll.
         type: bool
+        version_added: 0.1.0
   admin_emails:
     description:
       - Emails of the collection's administrators.
@@ -376,4 +389,9 @@ failure:
       returned: always
       type: str
       sample: 6f1c0e9a-2b7d-4c3e-8f5a-1b2c3d4e5f60
+    tries:
+      description: How many times the request was sent, when it was retried.
+      returned: when the request was sent more than once
+      type: int
+      sample: 6
 '''

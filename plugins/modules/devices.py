@@ -76,6 +76,7 @@ options:
           - An ID that starts with C(urn:ek:) is always checked to be a
             well-formed EK URI, before any request.
         type: str
+        version_added: 0.1.0
         required: true
         aliases:
           - id
@@ -87,6 +88,7 @@ options:
           - If not set, an existing device keeps its data and a new one is
             registered with none.
         type: dict
+        version_added: 0.1.0
   device_type:
     description:
       - The collection's device type. When set, every C(instance_id) is
@@ -297,7 +299,9 @@ failures:
       returned: always
       type: int
     message:
-      description: The server's message, or why no answer came.
+      description:
+        - The server's message, or why no answer came.
+        - When the write was sent more than once, it ends with C((after N tries)).
       returned: always
       type: str
     request_id:
@@ -331,4 +335,9 @@ failure:
       description: Request ID (C(X-Request-Id)).
       returned: always
       type: str
+    tries:
+      description: How many times the request was sent, when it was retried.
+      returned: when the request was sent more than once
+      type: int
+      sample: 6
 '''

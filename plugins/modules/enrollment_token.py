@@ -33,9 +33,11 @@ description:
   - In check mode the module sends no request at all and says so in C(msg).
   - The request is a POST and is never retried, since a retried request
     could create two tokens; C(retries) does not apply to it. When the API
-    refuses it (4xx, 503) the task fails with C(changed=false); when it
-    fails with 500, 502 or 504, or gives no answer, a token may exist all
-    the same, so the task fails with C(changed=true) and says so.
+    refuses it (4xx, 503), or it never left (connection refused, name not
+    resolved, TLS failure), the task fails with C(changed=false); when it
+    fails with 500, 502 or 504, or the connection is cut or times out after
+    it was sent, a token may exist all the same, so the task fails with
+    C(changed=true) and says so.
   - A C(urn:ek:) C(instance_id) must be a well-formed TPM EK URI; a
     malformed one fails before any request.
   - The device must be registered first, with M(stepfleet.smallstep.device).
@@ -174,6 +176,8 @@ failure:
   description:
     - Details of a failed API request, also summed up in C(msg) (which names
       the method, path, HTTP status, server message and request ID).
+    - It never holds C(tries), which the other API modules return after
+      retries, since the module's only request, a POST, is sent once.
   returned: when an API request failed
   type: dict
   sample:

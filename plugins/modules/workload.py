@@ -111,6 +111,7 @@ options:
         description:
           - Kind of certificate.
         type: str
+        version_added: 0.1.0
         choices:
           - X509
           - SSH_USER
@@ -121,26 +122,32 @@ options:
           - Validity of the certificate, as a Go duration such as C(24h) or
             C(720h0m0s). Checked before any request.
         type: str
+        version_added: 0.1.0
       crt_file:
         description:
           - Path on the device where the agent writes the certificate.
         type: str
+        version_added: 0.1.0
       key_file:
         description:
           - Path on the device where the agent writes the private key.
         type: str
+        version_added: 0.1.0
       root_file:
         description:
           - Path on the device where the agent writes the root certificate.
         type: str
+        version_added: 0.1.0
       uid:
         description:
           - Owner (numeric user ID) of the files on the device.
         type: int
+        version_added: 0.1.0
       gid:
         description:
           - Group (numeric group ID) of the files on the device.
         type: int
+        version_added: 0.1.0
       mode:
         description:
           - Permissions of the files on the device. A string is octal digits
@@ -151,6 +158,7 @@ options:
             256, which means the same, but C(400) unquoted is 400 decimal.
           - The API stores and returns the decimal value.
         type: raw
+        version_added: 0.1.0
   key_info:
     description:
       - The private key the agent generates.
@@ -163,6 +171,7 @@ options:
         description:
           - Key algorithm.
         type: str
+        version_added: 0.1.0
         choices:
           - DEFAULT
           - ECDSA_P256
@@ -176,6 +185,7 @@ options:
         description:
           - Encoding of the key file.
         type: str
+        version_added: 0.1.0
         choices:
           - DEFAULT
           - DER
@@ -185,6 +195,7 @@ options:
         description:
           - Path on the device where the agent writes the public key.
         type: str
+        version_added: 0.1.0
   reload_info:
     description:
       - How the agent makes the service use a renewed certificate.
@@ -198,6 +209,7 @@ options:
             C(CUSTOM) runs the hooks, C(SIGNAL) signals the process in
             C(pid_file), C(DBUS) restarts the systemd unit C(unit_name).
         type: str
+        version_added: 0.1.0
         required: true
         choices:
           - AUTOMATIC
@@ -209,16 +221,19 @@ options:
           - File holding the PID of the process to signal.
           - Required when C(method=SIGNAL).
         type: str
+        version_added: 0.1.0
       signal:
         description:
           - Number of the signal to send, such as C(1) for SIGHUP.
           - Required when C(method=SIGNAL).
         type: int
+        version_added: 0.1.0
       unit_name:
         description:
           - Name of the systemd unit to restart.
           - Required when C(method=DBUS).
         type: str
+        version_added: 0.1.0
   hooks:
     description:
       - Commands the agent runs on the device around signing and renewal.
@@ -229,49 +244,59 @@ options:
         description:
           - Hooks around the first signing.
         type: dict
+        version_added: 0.1.0
         suboptions:
           shell:
             description:
               - Shell that runs the commands, such as C(/bin/sh).
             type: str
+            version_added: 0.1.0
           before:
             description:
               - Commands run before.
             type: list
+            version_added: 0.1.0
             elements: str
           after:
             description:
               - Commands run after success.
             type: list
+            version_added: 0.1.0
             elements: str
           on_error:
             description:
               - Commands run after a failure.
             type: list
+            version_added: 0.1.0
             elements: str
       renew:
         description:
           - Hooks around each renewal.
         type: dict
+        version_added: 0.1.0
         suboptions:
           shell:
             description:
               - Shell that runs the commands, such as C(/bin/sh).
             type: str
+            version_added: 0.1.0
           before:
             description:
               - Commands run before.
             type: list
+            version_added: 0.1.0
             elements: str
           after:
             description:
               - Commands run after success.
             type: list
+            version_added: 0.1.0
             elements: str
           on_error:
             description:
               - Commands run after a failure.
             type: list
+            version_added: 0.1.0
             elements: str
   admin_emails:
     description:
@@ -523,4 +548,9 @@ failure:
       returned: always
       type: str
       sample: 6f1c0e9a-2b7d-4c3e-8f5a-1b2c3d4e5f60
+    tries:
+      description: How many times the request was sent, when it was retried.
+      returned: when the request was sent more than once
+      type: int
+      sample: 6
 '''

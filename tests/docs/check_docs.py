@@ -11,7 +11,8 @@ Run from the repository root after `make build`:
 For each module named in the Makefile it compares the options that
 `ansible-doc --json` shows (doc fragments merged) with what the module's
 binary prints for `--argspec`, recursively: names, type, required, default,
-choices, aliases, elements and sub-options. It also checks that
+choices, aliases, elements and sub-options. Every option and sub-option,
+at any depth, must have version_added. It also checks that
 `ansible-doc -l stepfleet.smallstep` lists exactly those modules without a
 warning, that each module of the `api` action group extends the
 stepfleet.smallstep.api doc fragment (and no other module does), and that
@@ -222,6 +223,16 @@ def compare_options(spec, doc, where, problems):
             compare_options(s_sub, d_sub, path + '.', problems)
 
 
+def missing_version_added(options, where, problems):
+    """Every option and sub-option, at any depth, says when it came."""
+    for name in sorted(options or {}):
+        d = options[name] or {}
+        path = where + name
+        if not d.get('version_added'):
+            problems.append('%s: no version_added' % path)
+        missing_version_added(d.get('suboptions'), path + '.', problems)
+
+
 def run_ansible_doc(args, env, cwd):
     res = subprocess.run(['ansible-doc'] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, timeout=300, check=False)
     return res.returncode, res.stdout.decode(errors='replace'), res.stderr.decode(errors='replace')
@@ -325,6 +336,13 @@ def main():
                         os.path.relpath(host_binary(module), ROOT), ', '.join(newer[:3]) + (' ...' if len(newer) > 3 else '')))
                 compare_options(spec, doc.get('options'), '', problems)
             report.check('%s: documented options match the Go argument spec' % fqcn, problems)
+
+            problems = []
+            if doc is None:
+                problems.append('no documentation to read')
+            else:
+                missing_version_added(doc.get('options'), '', problems)
+            report.check('%s: every option and sub-option has version_added' % fqcn, problems)
 
             if raw is None:
                 continue

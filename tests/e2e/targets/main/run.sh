@@ -1,11 +1,14 @@
 # shellcheck shell=bash
-# Sourced by tests/e2e/run.sh: the main job. playbooks/site.yml on an
-# inventory of the three swtpm-backed hosts, checked through the
-# simulator: check mode first (reports changes, writes nothing), the real
-# run, the second run (changed=0 everywhere, no write), verify.yml (devices
-# under the independently computed EK URIs, workloads, the stand-in agent
-# installed from the local apt repository, agent.yaml), check mode once
-# converged, deregistration with smallstep_device_state=absent, clean-up.
+# Sourced by tests/e2e/run.sh: the main job. First args.yml: the agent
+# role's checks of its variables (a bad config mode, an empty collection
+# and the like) stop it before any write to the simulator or the host.
+# Then playbooks/site.yml on an inventory of the three swtpm-backed hosts,
+# checked through the simulator: check mode first (reports changes, writes
+# nothing), the real run, the second run (changed=0 everywhere, no write),
+# verify.yml (devices under the independently computed EK URIs, workloads,
+# the stand-in agent installed from the local apt repository, agent.yaml),
+# check mode once converged, deregistration with
+# smallstep_device_state=absent, clean-up.
 
 main_target() {
 	local why=()
@@ -44,6 +47,36 @@ main_target() {
 	} >"$fleet"
 	[[ $AGENT_WAS_INSTALLED == no ]] ||
 		skip "main: the install path (step-agent was installed before the tests; it is left alone)"
+
+	# --- the role's checks of its variables (args.yml) ----------------------
+	# One swtpm-backed host, the agent neither installed nor started unless a
+	# case says so; a case that installs fails before apt is touched, and
+	# would use only the local repository.
+	local args_inv=$WORK/args/inventory.yml h0=${HOSTS[0]}
+	mkdir -p "$WORK/args"
+	{
+		echo "all:"
+		echo "  hosts:"
+		echo "    localhost: {}"
+		echo "  children:"
+		echo "    args_host:"
+		echo "      hosts:"
+		echo "        $h0:"
+		echo "          smallstep_tpm_path: \"${TPM_PATH[$h0]}\""
+		echo "          e2e_ek_uri: \"${EK_URI[$h0]}\""
+		echo "  vars:"
+		echo "    ansible_connection: local"
+		echo "    ansible_python_interpreter: /usr/bin/python3"
+		echo "    e2e_args_config: \"$WORK/args/agent.yaml\""
+		echo "    smallstep_agent_config_path: \"{{ e2e_args_config }}\""
+		echo "    smallstep_device_collection: e2e-args"
+		echo "    smallstep_agent_install: false"
+		echo "    smallstep_agent_service_enabled: false"
+		echo "    smallstep_agent_apt_repo: \"$AGENT_REPO_LINE\""
+		echo "    smallstep_agent_apt_key_url: \"\""
+		echo "    smallstep_agent_install_throttle: 1"
+	} >"$args_inv"
+	run_playbook main-args "$E2E/targets/main/args.yml" -i "$args_inv" || true
 
 	local site=$ROOT/playbooks/site.yml w0 w1
 
