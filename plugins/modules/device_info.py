@@ -57,9 +57,10 @@ options:
       - "Keep only the devices whose C(data) hold every key of this dict
         with an equal value, for example C({hostname: web1}) or
         C({role: web, rack: 3})."
-      - A string value also matches a number or boolean that prints the
-        same (C('3') matches C(3)), since templated values arrive as
-        strings. A key the device's data lacks never matches.
+      - A string and a number or boolean match when they print the same,
+        either way round (C('3') and C(3), C('true') and C(true)), since
+        templated values arrive as strings. A key the device's data lacks
+        never matches.
       - The API cannot filter devices, so every page is read and the
         filters are applied by the module.
       - Mutually exclusive with C(instance_id).

@@ -87,8 +87,8 @@ func RunDevice(m *ansible.Module) error {
 }
 
 // matches reports whether every filter key is in the device's data with an
-// equal value. A string also matches a number or boolean that prints the
-// same, since Ansible templates values into strings.
+// equal value (sameValue: templating turns numbers into strings, and data
+// written by other tools may hold either).
 func matches(device map[string]any, filters map[string]any) bool {
 	data, _ := device["data"].(map[string]any)
 	for k, want := range filters {
@@ -100,17 +100,25 @@ func matches(device map[string]any, filters map[string]any) bool {
 	return true
 }
 
+// sameValue is equality, except that a string and a number or boolean are
+// the same when they print the same, whichever side the string is on.
 func sameValue(got, want any) bool {
 	if shape.Equal(got, want) {
 		return true
 	}
-	s, ok := want.(string)
-	if !ok {
-		return false
-	}
-	switch got.(type) {
-	case int64, float64, json.Number, bool:
+	if s, ok := want.(string); ok && scalar(got) {
 		return fmt.Sprint(got) == s
+	}
+	if s, ok := got.(string); ok && scalar(want) {
+		return fmt.Sprint(want) == s
+	}
+	return false
+}
+
+func scalar(v any) bool {
+	switch v.(type) {
+	case int64, float64, json.Number, bool:
+		return true
 	}
 	return false
 }

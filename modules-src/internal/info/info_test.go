@@ -106,7 +106,7 @@ func TestDeviceListFollowsPagesAndFilters(t *testing.T) {
 		Body:   `[{"id":"a","data":{"hostname":"web1","rack":3,"role":"web"}},{"id":"b","data":{"hostname":"db1","rack":4}}]`,
 		Header: map[string]string{"X-Next-Cursor": "c1"}})
 	f.On("GET", "/collections/fleet/items?pagination%5Bafter%5D=c1&pagination%5Bfirst%5D=1000", reply{Status: 200,
-		Body: `[{"id":"c","data":{"hostname":"web2","rack":3,"role":"web"}},{"id":"d","data":{}}]`})
+		Body: `[{"id":"c","data":{"hostname":"web2","rack":3,"role":"web"}},{"id":"d","data":{"rack":"5","managed":"true"}}]`})
 
 	ids := func(res map[string]any) []string {
 		var out []string
@@ -125,6 +125,9 @@ func TestDeviceListFollowsPagesAndFilters(t *testing.T) {
 		{"every key must match", map[string]any{"role": "web", "hostname": "web2"}, []string{"c"}},
 		{"a number", map[string]any{"rack": 4}, []string{"b"}},
 		{"a templated number arrives as a string", map[string]any{"rack": "3"}, []string{"a", "c"}},
+		{"a number matches data that holds it as a string", map[string]any{"rack": 5}, []string{"d"}},
+		{"so does a boolean", map[string]any{"managed": true}, []string{"d"}},
+		{"a string that prints otherwise does not", map[string]any{"rack": "5.0"}, nil},
 		{"a missing key matches nothing", map[string]any{"owner": "dale"}, nil},
 		{"an empty dict is no filter", map[string]any{}, []string{"a", "b", "c", "d"}},
 	}
