@@ -108,12 +108,15 @@ func Run(m *ansible.Module) error {
 	if getErr != nil && !smallstep.IsNotFound(getErr) {
 		return getErr
 	}
-	if p.Str("state") == "absent" {
-		// Nothing to remove is success, unless the 404 came from a wrong
-		// api_url. (Creating needs no such check: the PUT would fail.)
+	// Nothing there is success for a removal and a change in check mode,
+	// unless the 404 came from a wrong api_url. (A real creation needs no
+	// such check: its PUT would fail.)
+	if p.Str("state") == "absent" || m.CheckMode {
 		if _, err := c.Absent(ctx, getErr); err != nil {
 			return err
 		}
+	}
+	if p.Str("state") == "absent" {
 		return remove(ctx, m, c, slug, current)
 	}
 	if p.Bool("purge") {

@@ -25,6 +25,10 @@ func TestWrongBaseURLFails(t *testing.T) {
 	}{
 		{"device_collection", map[string]any{"state": "absent"}, true},
 		{"device_collection", nil, false},
+		{"device_collection", map[string]any{"_ansible_check_mode": true}, true},
+		{"workload", map[string]any{"_ansible_check_mode": true}, true},
+		{"device", map[string]any{"_ansible_check_mode": true}, true},
+		{"devices", map[string]any{"_ansible_check_mode": true}, true},
 		{"workload", map[string]any{"state": "absent"}, true},
 		{"workload", nil, true},
 		{"device", map[string]any{"state": "absent"}, true},
@@ -45,6 +49,9 @@ func TestWrongBaseURLFails(t *testing.T) {
 		}
 		if _, ok := tc.override["instance_id"]; ok {
 			name += "/instance_id"
+		}
+		if _, ok := tc.override["_ansible_check_mode"]; ok {
+			name += "/check_mode"
 		}
 		t.Run(name, func(t *testing.T) {
 			var mu sync.Mutex

@@ -91,12 +91,16 @@ func Run(m *ansible.Module) error {
 	missing := false
 	_, err = c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", collection), nil, nil, &coll)
 	if absent, err := c.Absent(ctx, err); absent {
-		if !m.CheckMode {
+		switch {
+		case p.Str("state") == "absent":
+			// No collection, so none of the devices is there to remove.
+		case !m.CheckMode:
 			return fmt.Errorf("device collection %q does not exist; create it first with stepfleet.smallstep.device_collection", collection)
+		default:
+			// An earlier task of the play may be about to create it: report
+			// the changes that would bring.
+			m.Warn(smallstep.PendingCollection, collection)
 		}
-		// An earlier task of the play may be about to create it: report
-		// the changes that would bring.
-		m.Warn(smallstep.PendingCollection, collection)
 		missing = true
 	} else if err != nil {
 		return err
@@ -119,7 +123,9 @@ func Run(m *ansible.Module) error {
 			}
 			return nil
 		})
-		if err != nil {
+		// A device collection without a device yet may have no instance
+		// collection to list: that is no device, not a failure.
+		if err != nil && !smallstep.IsNotFound(err) {
 			return err
 		}
 	}

@@ -334,6 +334,29 @@ func TestMissingCollection(t *testing.T) {
 	require.Equal(t, []int{2, 0, 0, 0}, counts(res))
 	require.Contains(t, res["warnings"].([]any)[0], "nowhere")
 	require.Empty(t, writesOf(f.requests()))
+
+	// Removing from a collection that is not there has nothing to do (the
+	// role's bulk deregistration after the collection was deleted).
+	for _, check := range []bool{false, true} {
+		res = run(t, f, map[string]any{"collection": "nowhere", "devices": fleet(2), "state": "absent", "_ansible_check_mode": check})
+		require.Nil(t, res["failed"], res["msg"])
+		require.Equal(t, false, res["changed"])
+		require.Equal(t, []int{0, 0, 0, 2}, counts(res))
+		require.Nil(t, res["warnings"])
+		require.Empty(t, writesOf(f.requests()))
+	}
+}
+
+// A device collection may have no instance collection until its first
+// device: a 404 on its list is no device, not a failure.
+func TestCollectionWithoutInstanceCollection(t *testing.T) {
+	f := newFake(t)
+	f.Store("/device-collections/fleet", map[string]any{"slug": "fleet", "deviceType": "tpm"})
+	res := run(t, f, map[string]any{"collection": "fleet", "devices": fleet(2), "_ansible_check_mode": true})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, []int{2, 0, 0, 0}, counts(res))
+	require.Nil(t, res["warnings"])
+	require.Contains(t, f.requests(), "GET /collections/fleet/items?pagination%5Bfirst%5D=1000")
 }
 
 func TestPartialFailure(t *testing.T) {

@@ -70,12 +70,21 @@ func RunDevice(m *ansible.Module) error {
 			}
 			return nil
 		})
-		absent, err := c.Absent(ctx, err)
+		if smallstep.IsNotFound(err) {
+			// A device collection without a device yet may have no instance
+			// collection to list: only a missing device collection is worth
+			// a warning.
+			coll, cerr := get(ctx, c, smallstep.Path("device-collections", collection))
+			if cerr != nil {
+				return cerr
+			}
+			if coll == nil {
+				m.Warn("device collection %q does not exist; it has no devices", collection)
+			}
+			err = nil
+		}
 		if err != nil {
 			return err
-		}
-		if absent {
-			m.Warn("device collection %q does not exist; it has no devices", collection)
 		}
 	}
 	views := make([]any, 0, len(devices))

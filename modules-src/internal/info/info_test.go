@@ -152,6 +152,18 @@ func TestDeviceListOfMissingCollection(t *testing.T) {
 	require.Nil(t, res["failed"], res["msg"])
 	require.Equal(t, []any{}, res["devices"])
 	require.Equal(t, []any{`device collection "gone" does not exist; it has no devices`}, res["warnings"])
+	require.Equal(t, []string{"GET /collections/gone/items?pagination%5Bfirst%5D=1000", "GET /device-collections/gone", "GET /authorities"}, f.Calls())
+}
+
+// A device collection may have no instance collection until its first
+// device: a 404 on its list is no device, and no warning.
+func TestDeviceListOfCollectionWithoutInstanceCollection(t *testing.T) {
+	f := newFake(t)
+	f.Store("/device-collections/fleet", map[string]any{"slug": "fleet", "deviceType": "tpm"})
+	res := run(t, f, DeviceSpec(), RunDevice, false, map[string]any{"collection": "fleet"})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, []any{}, res["devices"])
+	require.Nil(t, res["warnings"])
 }
 
 func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
