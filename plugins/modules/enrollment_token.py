@@ -33,11 +33,12 @@ description:
   - In check mode the module sends no request at all and says so in C(msg).
   - The request is a POST and is never retried, since a retried request
     could create two tokens; C(retries) does not apply to it. When the API
-    refuses it (4xx, 503), or it never left (connection refused, name not
-    resolved, TLS failure), the task fails with C(changed=false); when it
-    fails with 500, 502 or 504, or the connection is cut or times out after
-    it was sent, a token may exist all the same, so the task fails with
-    C(changed=true) and says so.
+    refuses it (4xx, 501, 503, 505), or it never left or was never read
+    (connection refused, name not resolved, TLS handshake failed), the task
+    fails with C(changed=false); a 404 from a wrong C(api_url) says so.
+    When it fails with another 5xx, or the connection is cut or times out
+    after it was sent, a token may exist all the same, so the task fails
+    with C(changed=true) and says so.
   - A C(urn:ek:) C(instance_id) must be a well-formed TPM EK URI; a
     malformed one fails before any request.
   - The device must be registered first, with M(stepfleet.smallstep.device).

@@ -66,13 +66,18 @@ func Run(m *ansible.Module) error {
 	}
 
 	path := smallstep.Path("device-collections", collection, id, "enrollment-token")
-	resp, err := c.Do(context.Background(), http.MethodPost, path, nil, request)
+	ctx := context.Background()
+	resp, err := c.Do(ctx, http.MethodPost, path, nil, request)
 	switch status := smallstep.StatusOf(err); {
 	case status == http.StatusNotFound:
 		m.SetChanged(false)
+		if absent, aerr := c.Absent(ctx, err); !absent {
+			return aerr // a wrong api_url, said so
+		}
 		return fmt.Errorf("%w; is device %q registered in collection %q? Register it first with stepfleet.smallstep.device", err, id, collection)
-	case status >= 400 && status < 500, status == http.StatusServiceUnavailable:
-		// Refused (503 too: the gateway did not take the request): no token.
+	case status >= 400 && status < 500, status == http.StatusServiceUnavailable,
+		status == http.StatusNotImplemented, status == http.StatusHTTPVersionNotSupported:
+		// Refused (503, 501 and 505 too: the request was not taken): no token.
 		m.SetChanged(false)
 		return err
 	case smallstep.NotSent(err):

@@ -1,11 +1,15 @@
 package enrollment
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -117,6 +121,7 @@ func TestRefusedRequestsAreNotChangesAndNotRetried(t *testing.T) {
 		{http.StatusUnauthorized, []string{"HTTP 401", "check api_token"}},
 		{http.StatusServiceUnavailable, []string{"HTTP 503"}},
 		{http.StatusTooManyRequests, []string{"HTTP 429"}},
+		{http.StatusNotImplemented, []string{"HTTP 501"}},
 	}
 	for _, tc := range cases {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
@@ -131,9 +136,19 @@ func TestRefusedRequestsAreNotChangesAndNotRetried(t *testing.T) {
 			}
 			require.Contains(t, res["msg"], reqID)
 			require.Equal(t, float64(tc.status), res["failure"].(map[string]any)["status"])
-			require.Len(t, f.Requests(), 1, "POST is never retried: it could make two tokens")
+			require.Equal(t, 1, posts(f), "POST is never retried: it could make two tokens")
 		})
 	}
+}
+
+func posts(f *fakeapi.API) int {
+	n := 0
+	for _, r := range f.Requests() {
+		if r.Method == http.MethodPost {
+			n++
+		}
+	}
+	return n
 }
 
 func TestBadAnswersNeverShowTheBody(t *testing.T) {
@@ -165,9 +180,35 @@ func TestUnsentRequestIsNoChange(t *testing.T) {
 	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0)
 	t.Cleanup(untrusted.Close)
 
-	for name, apiURL := range map[string]string{"refused": closed.URL(), "untrusted certificate": untrusted.URL + "/api"} {
+	// Servers that want a client certificate, which the module has not:
+	// the handshake fails, with TLS 1.2 before the request is written, with
+	// TLS 1.3 after it but before the server reads it.
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	wantsCert := map[string]string{}
+	for name, max := range map[string]uint16{"TLS 1.2 server wants a client certificate": tls.VersionTLS12, "TLS 1.3 server wants a client certificate": tls.VersionTLS13} {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			t.Error("the request passed a failed handshake")
+		}))
+		srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MaxVersion: max}
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		// httptest's servers share one certificate.
+		require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+		wantsCert[name] = srv.URL + "/api"
+	}
+
+	cases := map[string]map[string]any{
+		"refused":               {"api_url": closed.URL()},
+		"untrusted certificate": {"api_url": untrusted.URL + "/api"},
+	}
+	for name, u := range wantsCert {
+		cases[name] = map[string]any{"api_url": u, "ca_path": caFile}
+	}
+	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
-			res := run(t, closed, false, map[string]any{"api_url": apiURL, "timeout": 2})
+			args["timeout"] = 2
+			res := run(t, closed, false, args)
 			require.Equal(t, true, res["failed"])
 			require.Equal(t, false, res["changed"], "%v", res["msg"])
 			require.NotContains(t, res["msg"], "may have been generated")

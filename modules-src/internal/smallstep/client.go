@@ -11,11 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -365,6 +367,9 @@ func transportMessage(err error, host string) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Sprintf("no answer from %s within the timeout; raise timeout or check the network", host)
 	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Sprintf("the connection to %s was cut before the answer came: %v", host, err)
+	}
 	return fmt.Sprintf("cannot reach %s: %v", host, err)
 }
 
@@ -385,7 +390,10 @@ func unsent(err error) bool {
 	var verify *tls.CertificateVerificationError
 	var alert tls.AlertError
 	var header tls.RecordHeaderError
-	return (errors.As(err, &op) && op.Op == "dial") ||
+	// Over TCP a TLS alert from the server (no common cipher, a client
+	// certificate required) is an OpError "remote error": its handshake
+	// failed, so it read no request.
+	return (errors.As(err, &op) && (op.Op == "dial" || op.Op == "remote error")) ||
 		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &header)
 }
 
@@ -398,12 +406,19 @@ func serverMessage(body []byte) string {
 	if json.Unmarshal(body, &e) == nil && e.Message != "" {
 		return e.Message
 	}
-	s := strings.TrimSpace(string(body))
+	s := string(body)
+	if strings.HasPrefix(strings.TrimSpace(s), "<") {
+		// An error page of a proxy or another web server: its text only.
+		s = html.UnescapeString(htmlTag.ReplaceAllString(s, " "))
+	}
+	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
-		s = s[:200] + "..."
+		s = strings.ToValidUTF8(s[:200], "") + "..."
 	}
 	if s == "" {
 		return "no message in the answer"
 	}
 	return s
 }
+
+var htmlTag = regexp.MustCompile(`(?s)<(script|style)\b.*?</(script|style)>|<[^>]*>`)
