@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Sourced by tests/e2e/run.sh: the main job. First args.yml: the agent
 # role's checks of its variables (a bad config mode, an empty collection
-# and the like) stop it before any write to the simulator or the host.
+# and the like) stop it before any write to the simulator or the host, and
+# good values (a !vault token among them) get through; its -vvvv output is
+# swept for the token.
 # Then playbooks/site.yml on an inventory of the three swtpm-backed hosts,
 # checked through the simulator: check mode first (reports changes, writes
 # nothing), the real run, the second run (changed=0 everywhere, no write),
@@ -76,7 +78,33 @@ main_target() {
 		echo "    smallstep_agent_apt_key_url: \"\""
 		echo "    smallstep_agent_install_throttle: 1"
 	} >"$args_inv"
-	run_playbook main-args "$E2E/targets/main/args.yml" -i "$args_inv" || true
+	# The !vault case's token: encrypt_string reads it from stdin, never from
+	# the command line; the password file is removed after the run.
+	local vault_pw=$WORK/args/vault-password vault_vars=$WORK/args/vault-token.yml
+	(
+		umask 077
+		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$vault_pw"
+		printf '%s' "$SMALLSTEP_API_TOKEN" |
+			ansible-vault encrypt_string --vault-password-file "$vault_pw" --stdin-name smallstep_api_token \
+				>"$vault_vars" 2>"$WORK/logs/main-args-vault.log"
+	) || fail "main-args: ansible-vault encrypt_string the token" "$(tail -n 3 "$WORK/logs/main-args-vault.log")"
+	# -vvvv: everything Ansible can print, swept below for the token (plain,
+	# !vault, and in a dict) whole and in pieces of 12 characters.
+	run_playbook main-args "$E2E/targets/main/args.yml" -i "$args_inv" --vault-password-file "$vault_pw" -vvvv || true
+	rm -f "$vault_pw"
+	local secrets=$WORK/args/secrets.txt out
+	(
+		umask 077
+		printf 'API token\t%s\nwrong token\t%s\n' "$SMALLSTEP_API_TOKEN" "$E2E_WRONG_TOKEN" >"$secrets"
+	)
+	if out=$(/usr/bin/python3 "$ROOT/tests/robustness/sweep.py" "$secrets" "$WORK/logs/main-args.log"); then
+		pass "main-args: no token, whole or in pieces, in the -vvvv output of the cases (plain, !vault, in a dict) ($(tail -n 1 <<<"$out"))"
+	else
+		local lines
+		mapfile -t lines <<<"$out"
+		fail "main-args: no token, whole or in pieces, in the -vvvv output of the cases (plain, !vault, in a dict)" "${lines[@]}"
+	fi
+	rm -f "$secrets"
 
 	local site=$ROOT/playbooks/site.yml w0 w1
 
