@@ -23,10 +23,15 @@ description:
     enrolls.
   - The token is a secret and the server shows it only once. The module
     returns it in C(token) and nowhere else (not in C(msg), the diff or
-    warnings). Ansible does not hide what a binary module returns, so run
-    the task with C(no_log=true) and hand the token on only to tasks that
-    also have C(no_log=true), such as one that writes it to a file with mode
+    warnings). A result that holds the token is marked no_log, as if the
+    task had C(no_log=true); Ansible prints it as censored at every
+    verbosity and in C(ANSIBLE_LOG_PATH), and the registered variable still
+    holds the token. Give the task C(no_log=true) all the same, so that a
+    reader sees the secret, and hand the token on only to tasks that also
+    have C(no_log=true), such as one that writes it to a file with mode
     C(0600).
+  - The task cannot run with C(async), which would return the token through
+    C(async_status), past the masking.
   - Every run generates a new token, so the task always reports
     C(changed=true); there is no idempotent form. Put it behind a condition
     (for example, only when the agent has not enrolled yet).
@@ -134,7 +139,8 @@ token:
   description:
     - The enrollment token (a JWT). This is a secret; the server shows it
       only this once.
-    - Ansible does not mask it; run the task with C(no_log=true).
+    - Its presence marks the whole result no_log, so Ansible prints the result
+      as censored; read it from the registered variable.
   returned: when a token was generated (not in check mode)
   type: str
   sample: eyJhbGciOiJFUzI1NiIsImtpZCI6Ij...
