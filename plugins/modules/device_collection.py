@@ -43,6 +43,8 @@ options:
     description:
       - The collection's slug, its identifier in API paths and in the
         dashboard's URL.
+      - A lowercase name, as the API names collections, such as
+        C(tpm-servers); capital letters or a C(/) fail before any request.
     type: str
     version_added: 0.1.0
     required: true

@@ -13,18 +13,23 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: device_collection_info
-short_description: Read a Smallstep device collection
+short_description: Read one or every Smallstep device collection
 version_added: 0.1.0
 description:
   - Read one device collection by its slug through the Smallstep API
-    (C(GET /device-collections/{slug})) and return it with option-style
+    (C(GET /device-collections/{slug})), or, without C(slug), list every
+    device collection of the team, and return them with option-style
     (snake_case) keys, as M(stepfleet.smallstep.device_collection) returns
-    it.
-  - C(slug) is required. The Smallstep API (versions 2023-03-01 and
-    2023-11-01) has no endpoint that lists device collections, so the module
-    cannot list them.
+    them.
+  - The API has no list of device collections, but every device collection
+    has the collection of its devices under the same slug. So the list reads
+    every page of the team's collections (C(GET /collections), 1000 a page)
+    and then the device collection of each (C(GET /device-collections/{slug}),
+    at most 8 at a time), skipping the collections that are no device
+    collection. That is one request per collection of the team.
   - A collection that does not exist is not a failure; the module returns
-    C(exists=false) and an empty C(device_collection).
+    C(exists=false) and an empty C(device_collection). A team without device
+    collections returns an empty C(device_collections).
   - The module is a Go binary; its action plugin runs the build for the
     architecture of the host it runs on. It usually runs on the controller.
   - It only reads, so it never reports a change, runs the same in check
@@ -34,12 +39,25 @@ author:
 options:
   slug:
     description:
-      - Slug of the device collection.
+      - Slug of the device collection to read.
+      - If not set, every device collection of the team is listed in
+        C(device_collections) (since 0.2.0; before, C(slug) was required).
+      - Mutually exclusive with C(device_type).
     type: str
     version_added: 0.1.0
-    required: true
     aliases:
       - name
+  device_type:
+    description:
+      - When listing, keep only the device collections of this device type.
+      - Mutually exclusive with C(slug).
+    type: str
+    version_added: 0.2.0
+    choices:
+      - aws-vm
+      - azure-vm
+      - gcp-vm
+      - tpm
 extends_documentation_fragment:
   - stepfleet.smallstep.api
   - stepfleet.smallstep.api.read_only
@@ -68,6 +86,28 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "tpm-servers holds {{ servers.device_collection.device_type }} devices"
 
+- name: Every device collection of the team
+  stepfleet.smallstep.device_collection_info:
+  register: all_collections
+
+- name: Show their slugs
+  ansible.builtin.debug:
+    msg: "{{ all_collections.device_collections | map(attribute='slug') | list }}"
+
+- name: Only the TPM collections
+  stepfleet.smallstep.device_collection_info:
+    device_type: tpm
+  register: tpm_collections
+
+- name: Create the workload in each of them
+  stepfleet.smallstep.workload:
+    collection: "{{ item.slug }}"
+    slug: web
+    workload_type: nginx
+  loop: "{{ tpm_collections.device_collections }}"
+  loop_control:
+    label: "{{ item.slug }}"
+
 - name: With the connection set once for every API module of the block
   module_defaults:
     group/stepfleet.smallstep.api:
@@ -81,16 +121,16 @@ EXAMPLES = r'''
 
 RETURN = r'''
 exists:
-  description: Whether the device collection exists.
-  returned: success
+  description: Whether the device collection C(slug) exists.
+  returned: when C(slug) is set
   type: bool
   sample: true
 device_collection:
   description:
-    - The device collection as the server holds it, with option-style
-      (snake_case) keys.
+    - The device collection C(slug) as the server holds it, with
+      option-style (snake_case) keys.
     - Empty when it does not exist.
-  returned: success
+  returned: when C(slug) is set
   type: dict
   sample:
     slug: tpm-servers
@@ -120,6 +160,63 @@ device_collection:
     device_type_configuration:
       description: The type's configuration, as the options of M(stepfleet.smallstep.device_collection) name it.
       returned: when it exists
+      type: dict
+      sample:
+        force_cn: false
+    created_at:
+      description: When the collection was created (RFC 3339).
+      returned: when the server sends it
+      type: str
+      sample: "2026-01-15T10:00:00Z"
+    updated_at:
+      description: When the collection was last changed (RFC 3339).
+      returned: when the server sends it
+      type: str
+      sample: "2026-01-15T10:00:00Z"
+device_collections:
+  description:
+    - Every device collection of the team (of C(device_type), when set),
+      sorted by slug, each as C(device_collection) returns one.
+    - Empty when the team has none.
+  returned: when C(slug) is not set
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample:
+    - slug: aws-web
+      display_name: AWS web servers
+      device_type: aws-vm
+      device_type_configuration:
+        accounts:
+          - "123456789012"
+        disable_custom_sans: false
+    - slug: tpm-servers
+      display_name: TPM servers
+      device_type: tpm
+      device_type_configuration:
+        force_cn: false
+        require_eab: false
+      created_at: "2026-01-15T10:00:00Z"
+      updated_at: "2026-01-15T10:00:00Z"
+  contains:
+    slug:
+      description: The collection's slug.
+      returned: always
+      type: str
+      sample: tpm-servers
+    display_name:
+      description: The collection's name in the dashboard.
+      returned: always
+      type: str
+      sample: TPM servers
+    device_type:
+      description: The type of its devices (C(aws-vm), C(azure-vm), C(gcp-vm) or C(tpm)).
+      returned: always
+      type: str
+      sample: tpm
+    device_type_configuration:
+      description: The type's configuration, as the options of M(stepfleet.smallstep.device_collection) name it.
+      returned: always
       type: dict
       sample:
         force_cn: false

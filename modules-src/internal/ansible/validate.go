@@ -101,7 +101,15 @@ func (v *validator) validate(spec *Spec, raw map[string]any, where string) Param
 		}
 	}
 	if len(missing) > 0 {
-		v.errf("missing required arguments: %s%s", strings.Join(missing, ", "), suffix)
+		// Ansible's own message stops at the names; an operator who keeps
+		// the token in the environment needs to know which variable.
+		var hints []string
+		for _, name := range missing {
+			if env := spec.Options[name].EnvFallback; len(env) > 0 {
+				hints = append(hints, fmt.Sprintf("; %s can also come from the environment variable %s", name, strings.Join(env, " or ")))
+			}
+		}
+		v.errf("missing required arguments: %s%s%s", strings.Join(missing, ", "), suffix, strings.Join(hints, ""))
 	}
 
 	out := Params{}

@@ -391,7 +391,7 @@ func TestValidateRejects(t *testing.T) {
 			name: "required with an env fallback that is not set",
 			spec: opts(map[string]*Option{"token": {Required: true, EnvFallback: []string{"STEP_TOKEN"}}}),
 			env:  map[string]string{"OTHER": "x"},
-			msgs: []string{"missing required arguments: token"},
+			msgs: []string{"missing required arguments: token; token can also come from the environment variable STEP_TOKEN"},
 		},
 		{
 			name: "env fallback that cannot be converted",

@@ -89,7 +89,7 @@ func Spec() *ansible.Spec {
 // Run is the module: bring the collection to the desired state.
 func Run(m *ansible.Module) error {
 	p := m.Params
-	if err := smallstep.CheckNames(p, "slug"); err != nil {
+	if err := smallstep.CheckCollectionSlugs(p, "slug"); err != nil {
 		return err
 	}
 	if err := checkTypeOption(p); err != nil {

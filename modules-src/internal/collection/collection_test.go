@@ -373,9 +373,19 @@ func TestAPIFailureIsReported(t *testing.T) {
 
 func TestSlugIsEscaped(t *testing.T) {
 	f := newFake(t)
-	res := apply(t, f, map[string]any{"slug": "a/b c", "device_type": "tpm"})
+	res := apply(t, f, map[string]any{"slug": "a+b c", "device_type": "tpm"})
 	require.Nil(t, res["failed"], res["msg"])
-	require.Equal(t, []string{"GET /device-collections/a%2Fb%20c", "PUT /device-collections/a%2Fb%20c"}, f.Calls())
+	require.Equal(t, []string{"GET /device-collections/a%2Bb%20c", "PUT /device-collections/a%2Bb%20c"}, f.Calls())
+}
+
+func TestSlugThatIsNotLowercaseIsRefusedBeforeAnyRequest(t *testing.T) {
+	for _, slug := range []string{"Fleet", "a/b"} {
+		f := newFake(t)
+		res := apply(t, f, map[string]any{"slug": slug, "device_type": "tpm"})
+		require.Equal(t, true, res["failed"], slug)
+		require.Contains(t, res["msg"], "a device collection's slug is", slug)
+		require.Empty(t, f.Calls(), slug)
+	}
 }
 
 func TestEmptyAzureAudienceIsTheServerDefault(t *testing.T) {

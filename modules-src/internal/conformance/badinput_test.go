@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -88,7 +89,7 @@ var connectionCases = []struct {
 	{"api_url not a URL", map[string]any{"api_url": "gateway.smallstep.com"}, []string{"api_url", "not a valid http(s) URL"}},
 	{"api_url plain http elsewhere", map[string]any{"api_url": "http://api.example.com/api"}, []string{"api_url", "allow_http"}},
 	{"api_url with an empty port", map[string]any{"api_url": "http://127.0.0.1:/api"}, []string{"api_url", "empty port"}},
-	{"token missing", map[string]any{"api_token": nil}, []string{"missing required arguments: api_token"}},
+	{"token missing", map[string]any{"api_token": nil}, []string{"missing required arguments: api_token", "environment variable SMALLSTEP_API_TOKEN"}},
 	{"token with a newline", map[string]any{"api_token": secret + "\nX-Evil: 1"}, []string{"api_token is empty or holds whitespace"}},
 	{"ca_path missing", map[string]any{"ca_path": "/nonexistent/ca.pem"}, []string{"ca_path", "cannot read"}},
 }
@@ -140,6 +141,10 @@ var moduleCases = map[string][]struct {
 	"device_info": {
 		{"malformed TPM URI", map[string]any{"instance_id": "urn:ek:sha256:bad"}, []string{"instance_id", "base64"}},
 	},
+	"device_collection_info": {
+		{"bad device_type", map[string]any{"slug": nil, "device_type": "vmware"}, []string{"device_type must be one of: aws-vm, azure-vm, gcp-vm, tpm"}},
+		{"device_type with a slug", map[string]any{"device_type": "tpm"}, []string{"mutually exclusive", "slug", "device_type"}},
+	},
 	"devices": {
 		{"duplicate IDs", map[string]any{"devices": []any{map[string]any{"instance_id": goodURI}, map[string]any{"instance_id": goodURI}}}, []string{"devices[0] and devices[1] both have instance_id"}},
 		{"malformed TPM URI", map[string]any{"devices": []any{map[string]any{"instance_id": "urn:ek:sha256:abc"}}}, []string{"instance_id", "base64"}},
@@ -183,6 +188,32 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 				out, err := json.Marshal(res)
 				require.NoError(t, err)
 				require.NotContains(t, string(out), secret)
+			})
+		}
+	}
+}
+
+// The option holding a device collection's slug, in each module that has one.
+var slugOption = map[string]string{
+	"device_collection":      "slug",
+	"device_collection_info": "slug",
+	"workload":               "collection",
+	"workload_info":          "collection",
+	"device":                 "collection",
+	"device_info":            "collection",
+	"devices":                "collection",
+	"enrollment_token":       "collection",
+}
+
+func TestCollectionSlugIsLowercaseWithoutSlash(t *testing.T) {
+	for name, option := range slugOption {
+		for slug, want := range map[string]string{"Fleet": "has capital letters", "a/b": "holds a '/'"} {
+			t.Run(name+"/"+slug, func(t *testing.T) {
+				srv, n := countingServer(t)
+				res := run(t, name, modules[name], srv.URL, map[string]any{option: slug})
+				require.Equal(t, true, res["failed"], "%v", res)
+				require.Contains(t, res["msg"], option+" "+strconv.Quote(slug)+" "+want)
+				require.Zero(t, n.Load(), "no request may be sent")
 			})
 		}
 	}

@@ -36,6 +36,7 @@ func TestWrongBaseURLFails(t *testing.T) {
 		{"devices", nil, true},
 		{"devices", map[string]any{"state": "absent"}, true},
 		{"device_collection_info", nil, true},
+		{"device_collection_info", map[string]any{"slug": nil}, true},
 		{"workload_info", nil, true},
 		{"device_info", nil, true},
 		{"device_info", map[string]any{"instance_id": goodURI}, true},
@@ -50,6 +51,9 @@ func TestWrongBaseURLFails(t *testing.T) {
 		}
 		if _, ok := tc.override["instance_id"]; ok {
 			name += "/instance_id"
+		}
+		if s, ok := tc.override["slug"]; ok && s == nil {
+			name += "/list"
 		}
 		if _, ok := tc.override["_ansible_check_mode"]; ok {
 			name += "/check_mode"

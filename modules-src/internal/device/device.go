@@ -34,7 +34,7 @@ func Spec() *ansible.Spec {
 // Run is the module: register, update or remove the device.
 func Run(m *ansible.Module) error {
 	p := m.Params
-	if err := smallstep.CheckNames(p, "collection"); err != nil {
+	if err := smallstep.CheckCollectionSlugs(p, "collection"); err != nil {
 		return err
 	}
 	id := p.Str("instance_id")

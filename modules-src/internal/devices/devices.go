@@ -171,7 +171,7 @@ func Run(m *ansible.Module) error {
 // collection's name, each ID's form, duplicates and data sizes.
 func checkInput(m *ansible.Module) ([]wanted, error) {
 	p := m.Params
-	if err := smallstep.CheckNames(p, "collection"); err != nil {
+	if err := smallstep.CheckCollectionSlugs(p, "collection"); err != nil {
 		return nil, err
 	}
 	if n := p.Int("parallel"); n < 1 || n > MaxParallel {

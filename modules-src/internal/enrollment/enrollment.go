@@ -38,7 +38,10 @@ type answer struct {
 // a change; check mode sends nothing.
 func Run(m *ansible.Module) error {
 	p := m.Params
-	if err := smallstep.CheckNames(p, "collection", "instance_id", "title"); err != nil {
+	if err := smallstep.CheckCollectionSlugs(p, "collection"); err != nil {
+		return err
+	}
+	if err := smallstep.CheckNames(p, "instance_id", "title"); err != nil {
 		return err
 	}
 	if err := deviceid.Check("", p.Str("instance_id")); err != nil {

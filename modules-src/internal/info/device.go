@@ -30,7 +30,10 @@ func DeviceSpec() *ansible.Spec {
 // are applied here: the API has no query on device data.
 func RunDevice(m *ansible.Module) error {
 	p := m.Params
-	if err := smallstep.CheckNames(p, "collection", "instance_id"); err != nil {
+	if err := smallstep.CheckCollectionSlugs(p, "collection"); err != nil {
+		return err
+	}
+	if err := smallstep.CheckNames(p, "instance_id"); err != nil {
 		return err
 	}
 	if id := p.Str("instance_id"); id != "" {

@@ -1,12 +1,20 @@
 package info
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
+	"github.com/stepfleet/smallstep/modules-src/internal/fakeapi"
 )
 
 // ekURI is a TPM device ID holding '+', '/' and '=', and ekSegment the same
@@ -23,9 +31,10 @@ type module struct {
 }
 
 var modules = map[string]module{
-	"device_collection_info": {CollectionSpec, RunCollection, map[string]any{"slug": "fleet"}},
-	"workload_info":          {WorkloadSpec, RunWorkload, map[string]any{"collection": "fleet", "slug": "web"}},
-	"device_info":            {DeviceSpec, RunDevice, map[string]any{"collection": "fleet"}},
+	"device_collection_info":      {CollectionSpec, RunCollection, map[string]any{"slug": "fleet"}},
+	"device_collection_info list": {CollectionSpec, RunCollection, map[string]any{}},
+	"workload_info":               {WorkloadSpec, RunWorkload, map[string]any{"collection": "fleet", "slug": "web"}},
+	"device_info":                 {DeviceSpec, RunDevice, map[string]any{"collection": "fleet"}},
 }
 
 func TestCollectionFound(t *testing.T) {
@@ -45,6 +54,175 @@ func TestCollectionFound(t *testing.T) {
 		require.Nil(t, res["diff"], "a read-only module has no diff")
 	}
 	require.Equal(t, []string{"GET /device-collections/fleet", "GET /device-collections/fleet"}, f.Calls())
+}
+
+// teamCollections seeds f with a team whose collections take two pages:
+// three device collections and a plain collection, which is no device
+// collection and answers 404 at /device-collections/{slug}.
+func teamCollections(f *fakeapi.API) {
+	f.On("GET", "/collections?pagination%5Bfirst%5D=1000", reply{Status: 200,
+		Body:   `[{"slug":"fleet-b","displayName":"Fleet B","instanceCount":2},{"slug":"plain","displayName":"Plain","instanceCount":0}]`,
+		Header: map[string]string{"X-Next-Cursor": "c1"}})
+	f.On("GET", "/collections?pagination%5Bafter%5D=c1&pagination%5Bfirst%5D=1000", reply{Status: 200,
+		Body: `[{"slug":"aws web","displayName":"AWS","instanceCount":0},{"slug":"fleet-a","displayName":"Fleet A","instanceCount":1}]`})
+	f.Store("/device-collections/fleet-a", map[string]any{"slug": "fleet-a", "displayName": "Fleet A", "deviceType": "tpm",
+		"deviceTypeConfiguration": map[string]any{"forceCN": true}})
+	f.Store("/device-collections/fleet-b", map[string]any{"slug": "fleet-b", "displayName": "Fleet B", "deviceType": "tpm",
+		"deviceTypeConfiguration": map[string]any{}})
+	f.Store("/device-collections/aws%20web", map[string]any{"slug": "aws web", "displayName": "AWS", "deviceType": "aws-vm",
+		"deviceTypeConfiguration": map[string]any{"accounts": []any{"123456789012"}, "disableCustomSANs": false}})
+}
+
+func slugsOf(res map[string]any) []string {
+	out := []string{}
+	for _, dc := range res["device_collections"].([]any) {
+		out = append(out, dc.(map[string]any)["slug"].(string))
+	}
+	return out
+}
+
+func TestCollectionListFollowsPagesAndSkipsPlainCollections(t *testing.T) {
+	f := newFake(t)
+	teamCollections(f)
+	for _, check := range []bool{false, true} {
+		res := run(t, f, CollectionSpec(), RunCollection, check, map[string]any{})
+		require.Nil(t, res["failed"], res["msg"])
+		require.Equal(t, false, res["changed"])
+		require.Equal(t, []any{
+			map[string]any{"slug": "aws web", "display_name": "AWS", "device_type": "aws-vm",
+				"device_type_configuration": map[string]any{"accounts": []any{"123456789012"}, "disable_custom_sans": false}},
+			map[string]any{"slug": "fleet-a", "display_name": "Fleet A", "device_type": "tpm",
+				"device_type_configuration": map[string]any{"force_cn": true}},
+			map[string]any{"slug": "fleet-b", "display_name": "Fleet B", "device_type": "tpm",
+				"device_type_configuration": map[string]any{}},
+		}, res["device_collections"], "sorted by slug, in device_collection's view, without the plain collection")
+		require.Nil(t, res["exists"], "exists is for one slug")
+		require.Nil(t, res["device_collection"], "device_collection is for one slug")
+		require.Nil(t, res["warnings"])
+		require.Nil(t, res["diff"], "a read-only module has no diff")
+	}
+	calls := f.Calls()
+	require.Equal(t, []string{
+		"GET /collections?pagination%5Bfirst%5D=1000",
+		"GET /collections?pagination%5Bafter%5D=c1&pagination%5Bfirst%5D=1000",
+	}, calls[:2], "the pages first, in order")
+	reads := append([]string(nil), calls[2:6]...)
+	sort.Strings(reads)
+	require.Equal(t, []string{
+		"GET /device-collections/aws%20web", "GET /device-collections/fleet-a",
+		"GET /device-collections/fleet-b", "GET /device-collections/plain",
+	}, reads, "one read of each collection, the slug escaped, and no GET /authorities: the list proved api_url")
+	require.Len(t, calls, 12, "the same again in check mode")
+	require.Empty(t, f.Writes())
+}
+
+func TestCollectionListDeviceType(t *testing.T) {
+	f := newFake(t)
+	teamCollections(f)
+	for deviceType, want := range map[string][]string{
+		"tpm":      {"fleet-a", "fleet-b"},
+		"aws-vm":   {"aws web"},
+		"azure-vm": {},
+	} {
+		t.Run(deviceType, func(t *testing.T) {
+			res := run(t, f, CollectionSpec(), RunCollection, false, map[string]any{"device_type": deviceType})
+			require.Nil(t, res["failed"], res["msg"])
+			require.Equal(t, false, res["changed"])
+			require.Equal(t, want, slugsOf(res))
+		})
+	}
+}
+
+func TestCollectionListOfTeamWithoutCollections(t *testing.T) {
+	f := newFake(t)
+	f.On("GET", "/collections", reply{Status: 200, Body: `[]`})
+	res := run(t, f, CollectionSpec(), RunCollection, false, map[string]any{})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Equal(t, []any{}, res["device_collections"])
+	require.Equal(t, []string{"GET /collections?pagination%5Bfirst%5D=1000"}, f.Calls())
+}
+
+// A 404 to the list itself is no empty team (that is an empty list): it
+// fails, and says so when api_url is wrong.
+func TestCollectionListNotFound(t *testing.T) {
+	t.Run("the API answers", func(t *testing.T) {
+		f := newFake(t)
+		res := run(t, f, CollectionSpec(), RunCollection, false, map[string]any{})
+		require.Equal(t, true, res["failed"])
+		require.Contains(t, res["msg"], "GET /collections failed: HTTP 404")
+		require.NotContains(t, res["msg"], "is not the Smallstep API")
+		require.Equal(t, []string{"GET /collections?pagination%5Bfirst%5D=1000", "GET /authorities"}, f.Calls())
+	})
+	t.Run("a wrong api_url", func(t *testing.T) {
+		f := newFake(t)
+		f.On("GET", "/authorities", reply{Status: 404, Body: `{"message":"no such endpoint"}`})
+		res := run(t, f, CollectionSpec(), RunCollection, false, map[string]any{})
+		require.Equal(t, true, res["failed"])
+		require.Contains(t, res["msg"], "is not the Smallstep API's base URL")
+		require.Nil(t, res["device_collections"])
+	})
+}
+
+func TestCollectionListFailureStopsAndNamesTheCollection(t *testing.T) {
+	f := newFake(t)
+	teamCollections(f)
+	f.On("GET", "/device-collections/fleet-a", reply{Status: 403, Body: `{"message":"not allowed"}`})
+	res := run(t, f, CollectionSpec(), RunCollection, false, map[string]any{})
+	require.Equal(t, true, res["failed"])
+	require.Equal(t, false, res["changed"])
+	require.Contains(t, res["msg"], "GET /device-collections/fleet-a failed: HTTP 403")
+	require.Contains(t, res["msg"], "not allowed")
+	require.Contains(t, res["msg"], reqID)
+	require.Nil(t, res["device_collections"], "no partial list")
+}
+
+func TestCollectionListBadItems(t *testing.T) {
+	for name, body := range map[string]string{
+		"not a list":   `{"slug":"fleet"}`,
+		"without slug": `[{"displayName":"Fleet"}]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			f.On("GET", "/collections", reply{Status: 200, Body: body})
+			res := run(t, f, CollectionSpec(), RunCollection, false, map[string]any{})
+			require.Equal(t, true, res["failed"])
+			require.Contains(t, res["msg"], "the answer is not the JSON list expected")
+			require.Len(t, f.Calls(), 1, "no read follows a bad list")
+		})
+	}
+}
+
+// The reads of a long list overlap, but never more than listParallel.
+func TestCollectionListBoundsConcurrency(t *testing.T) {
+	const n = 40
+	var inFlight, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/collections" {
+			items := make([]string, n)
+			for i := range items {
+				items[i] = fmt.Sprintf(`{"slug":"c%02d"}`, i)
+			}
+			_, _ = io.WriteString(w, "["+strings.Join(items, ",")+"]")
+			return
+		}
+		cur := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); cur > p; p = peak.Load() {
+			if peak.CompareAndSwap(p, cur) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		slug := strings.TrimPrefix(r.URL.Path, "/api/device-collections/")
+		_, _ = fmt.Fprintf(w, `{"slug":%q,"deviceType":"tpm"}`, slug)
+	}))
+	t.Cleanup(srv.Close)
+	res := run(t, newFake(t), CollectionSpec(), RunCollection, false, map[string]any{"api_url": srv.URL + "/api"})
+	require.Nil(t, res["failed"], res["msg"])
+	require.Len(t, res["device_collections"], n)
+	require.LessOrEqual(t, int(peak.Load()), listParallel)
+	require.Greater(t, int(peak.Load()), 1, "the reads overlap")
 }
 
 func TestMissingIsAnAnswerNotAFailure(t *testing.T) {
@@ -172,7 +350,8 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 		override map[string]any
 		want     []string
 	}{
-		{"device_collection_info", map[string]any{"slug": nil}, []string{"missing required arguments: slug"}},
+		{"device_collection_info", map[string]any{"device_type": "tpm"}, []string{"mutually exclusive", "slug", "device_type"}},
+		{"device_collection_info list", map[string]any{"device_type": "vmware"}, []string{"device_type must be one of: aws-vm, azure-vm, gcp-vm, tpm"}},
 		{"device_collection_info", map[string]any{"slug": " "}, []string{"slug must not be empty"}},
 		{"device_collection_info", map[string]any{"slug": ".."}, []string{"slug must not be", ".."}},
 		{"device_collection_info", map[string]any{"state": "absent"}, []string{"Unsupported parameters", "state"}},
@@ -216,6 +395,7 @@ func TestAPIFailureNamesRequest(t *testing.T) {
 			f.On("GET", "/device-collections/fleet", unauthorized)
 			f.On("GET", "/device-collections/fleet/workloads/web", unauthorized)
 			f.On("GET", "/collections/fleet/items", unauthorized)
+			f.On("GET", "/collections", unauthorized)
 			res := run(t, f, mod.spec(), mod.run, false, mod.args)
 			require.Equal(t, true, res["failed"])
 			require.Equal(t, false, res["changed"])

@@ -18,7 +18,10 @@ func WorkloadSpec() *ansible.Spec {
 
 // RunWorkload is workload_info: read one workload of a device collection.
 func RunWorkload(m *ansible.Module) error {
-	if err := smallstep.CheckNames(m.Params, "collection", "slug"); err != nil {
+	if err := smallstep.CheckCollectionSlugs(m.Params, "collection"); err != nil {
+		return err
+	}
+	if err := smallstep.CheckNames(m.Params, "slug"); err != nil {
 		return err
 	}
 	c, err := smallstep.Connect(m)

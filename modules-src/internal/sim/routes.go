@@ -102,6 +102,8 @@ func (s *Server) routes(seg []string) handlers {
 			return nil
 		}
 		return h
+	case match(seg, "collections"):
+		return handlers{http.MethodGet: {"/collections", s.listCollections}}
 	case match(seg, "collections", "*", "instances", "*"):
 		const route = "/collections/{slug}/instances/{id}"
 		slug, id := seg[1], seg[3]
@@ -249,7 +251,8 @@ func (s *Server) deleteInstance(w http.ResponseWriter, slug, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// Page sizes of GET /collections/{slug}/items, from the OpenAPI document.
+// Page sizes of the list endpoints (GET /collections and
+// /collections/{slug}/items), from the OpenAPI document.
 const (
 	defaultPageSize = 100
 	maxPageSize     = 1000
@@ -271,25 +274,34 @@ func decodeCursor(c string) (string, bool) {
 	return strings.CutPrefix(string(raw), cursorPrefix)
 }
 
-func (s *Server) listInstances(w http.ResponseWriter, r *http.Request, slug string) {
+// pagination reads a list request's page size and the key its page starts
+// after, or answers 400 and returns ok false.
+func pagination(w http.ResponseWriter, r *http.Request) (first int, after string, ok bool) {
 	q := r.URL.Query()
-	first := defaultPageSize
-	if v, ok := q["pagination[first]"]; ok {
+	first = defaultPageSize
+	if v, given := q["pagination[first]"]; given {
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 1 || n > maxPageSize {
 			writeError(w, http.StatusBadRequest, "pagination[first]: must be an integer from 1 to 1000, not "+strconv.Quote(v[0]))
-			return
+			return 0, "", false
 		}
 		first = n
 	}
-	after := ""
 	if c := q.Get("pagination[after]"); c != "" {
-		id, ok := decodeCursor(c)
-		if !ok {
+		key, valid := decodeCursor(c)
+		if !valid {
 			writeError(w, http.StatusBadRequest, "pagination[after]: not a cursor from X-Next-Cursor: "+strconv.Quote(c))
-			return
+			return 0, "", false
 		}
-		after = id
+		after = key
+	}
+	return first, after, true
+}
+
+func (s *Server) listInstances(w http.ResponseWriter, r *http.Request, slug string) {
+	first, after, ok := pagination(w, r)
+	if !ok {
+		return
 	}
 	page, more, err := s.store.ListDevices(slug, after, first)
 	if err != nil {
@@ -298,6 +310,21 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request, slug stri
 	}
 	if more {
 		w.Header().Set(headerNextCursor, encodeCursor(page[len(page)-1].ID))
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// listCollections is GET /collections: the collection of every device
+// collection, by slug. The simulator has no other collections, so a client
+// that skips plain collections is tested with the fake API instead.
+func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
+	first, after, ok := pagination(w, r)
+	if !ok {
+		return
+	}
+	page, more := s.store.ListCollections(after, first)
+	if more {
+		w.Header().Set(headerNextCursor, encodeCursor(page[len(page)-1].Slug))
 	}
 	writeJSON(w, http.StatusOK, page)
 }

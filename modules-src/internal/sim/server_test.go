@@ -570,6 +570,93 @@ func TestPaginationParameterErrors(t *testing.T) {
 	}
 }
 
+// GET /collections lists the collection of every device collection, in
+// the OpenAPI collection schema, paged like /collections/{slug}/items.
+func TestListCollections(t *testing.T) {
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := newTestSim(t, Config{Now: func() time.Time { return clock }})
+	r := s.mustDo(http.StatusOK, http.MethodGet, "/collections", nil)
+	require.Equal(t, []any{}, r.json(t), "no collections is an empty list, not 404")
+	require.Empty(t, r.header.Get(headerNextCursor))
+
+	var want []string
+	for i := 0; i < 25; i++ {
+		// Slugs that need escaping make sure cursors survive a query string.
+		slug := fmt.Sprintf("c%02d/x+y", i)
+		want = append(want, slug)
+		s.mustDo(http.StatusOK, http.MethodPut, "/device-collections/"+url.PathEscape(slug), awsCollection(slug))
+	}
+	s.mustDo(http.StatusOK, http.MethodPut, "/collections/c03%2Fx+y/instances/i-1", map[string]any{"data": map[string]any{}})
+	clock = clock.Add(time.Minute)
+	s.mustDo(http.StatusOK, http.MethodPut, "/device-collections/c03%2Fx+y", awsCollection("c03/x+y"))
+
+	var seen []string
+	var sizes []int
+	after := ""
+	for page := 0; ; page++ {
+		require.Less(t, page, 10, "the cursor chain must end")
+		q := url.Values{"pagination[first]": {"10"}}
+		if after != "" {
+			q.Set("pagination[after]", after)
+		}
+		r := s.mustDo(http.StatusOK, http.MethodGet, "/collections?"+q.Encode(), nil)
+		items := r.json(t).([]any)
+		sizes = append(sizes, len(items))
+		for _, item := range items {
+			seen = append(seen, item.(map[string]any)["slug"].(string))
+		}
+		next, ok := r.header[http.CanonicalHeaderKey(headerNextCursor)]
+		if !ok {
+			break
+		}
+		require.NotEmpty(t, next[0])
+		after = next[0]
+	}
+	require.Equal(t, []int{10, 10, 5}, sizes)
+	require.Equal(t, want, seen, "each once, by slug")
+
+	r = s.mustDo(http.StatusOK, http.MethodGet, "/collections?pagination%5Bfirst%5D=1&pagination%5Bafter%5D="+url.QueryEscape(encodeCursor("c02/x+y")), nil)
+	require.Equal(t, []any{map[string]any{
+		"slug":          "c03/x+y",
+		"displayName":   "AWS c03/x+y",
+		"instanceCount": float64(1),
+		"createdAt":     "2026-03-01T12:00:00.000Z",
+		"updatedAt":     "2026-03-01T12:01:00.000Z",
+	}}, r.json(t), "the schema's required fields, and the PUT's time as updatedAt")
+
+	// The default page is 100; an exact fit leaves no cursor.
+	r = s.mustDo(http.StatusOK, http.MethodGet, "/collections", nil)
+	require.Len(t, r.json(t), 25)
+	require.Empty(t, r.header.Get(headerNextCursor))
+	r = s.mustDo(http.StatusOK, http.MethodGet, "/collections?pagination%5Bfirst%5D=25", nil)
+	require.Len(t, r.json(t), 25)
+	require.Empty(t, r.header.Get(headerNextCursor))
+
+	s.mustDo(http.StatusNoContent, http.MethodDelete, "/device-collections/c00%2Fx+y", nil)
+	r = s.mustDo(http.StatusOK, http.MethodGet, "/collections", nil)
+	require.Len(t, r.json(t), 24, "a deleted device collection takes its collection with it")
+
+	// The simulator cannot create plain collections.
+	r = s.mustDo(http.StatusMethodNotAllowed, http.MethodPost, "/collections", map[string]any{"slug": "plain", "displayName": "Plain"})
+	require.Equal(t, "GET", r.header.Get("Allow"))
+}
+
+func TestListCollectionsPaginationErrors(t *testing.T) {
+	s := newTestSim(t, Config{})
+	for name, tc := range map[string]struct{ query, want string }{
+		"zero":          {"pagination[first]=0", "pagination[first]"},
+		"too many":      {"pagination[first]=1001", "from 1 to 1000"},
+		"not a number":  {"pagination[first]=ten", "pagination[first]"},
+		"garbage after": {"pagination[after]=%21%21", "pagination[after]"},
+		"foreign after": {"pagination[after]=MTIzNA", "pagination[after]"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := s.mustDo(http.StatusBadRequest, http.MethodGet, "/collections?"+tc.query, nil)
+			require.Contains(t, r.message(t), tc.want)
+		})
+	}
+}
+
 func TestEnrollmentToken(t *testing.T) {
 	s := newTestSim(t, Config{})
 	s.mustDo(http.StatusOK, http.MethodPut, "/device-collections/c", awsCollection("c"))

@@ -290,15 +290,17 @@ func (c *Client) retryable(method string, e *APIError) bool {
 	return e.transient
 }
 
-// Backoff bounds: the first retry waits about baseDelay, each next one twice
-// as long, never more than maxDelay; a server's Retry-After wins.
+// Backoff bounds: the first retry waits between baseDelay/2 and baseDelay,
+// each next ceiling is twice as high, never more than maxDelay; a server's
+// Retry-After wins.
 const (
 	baseDelay = 500 * time.Millisecond
 	maxDelay  = 10 * time.Second
 )
 
-// backoff is exponential with full jitter, so that many hosts retrying the
-// same gateway spread out instead of retrying in step.
+// backoff is exponential with jitter over the upper half of the ceiling, so
+// that many hosts retrying the same gateway spread out instead of retrying
+// in step, and none retries at once.
 func backoff(try int, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		return min(retryAfter, time.Minute)

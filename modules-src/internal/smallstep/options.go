@@ -72,6 +72,31 @@ func CheckNames(p ansible.Params, options ...string) error {
 	return nil
 }
 
+// CheckCollectionSlugs checks options that hold a device collection's slug:
+// CheckNames, and then no capital letter and no '/'. The API calls the slug
+// "a lowercase name identifying the collection"; one it would refuse or
+// fold to lower case would pass on the simulator and break on the gateway
+// (or make every run look for a collection it never finds). A '/' would
+// split the slug's path segment at a proxy that decodes %2F.
+func CheckCollectionSlugs(p ansible.Params, options ...string) error {
+	if err := CheckNames(p, options...); err != nil {
+		return err
+	}
+	for _, o := range options {
+		v, ok := p[o].(string)
+		if !ok {
+			continue
+		}
+		if strings.ContainsRune(v, '/') {
+			return fmt.Errorf("%s %q holds a '/'; a device collection's slug is one lowercase name, such as %q", o, v, strings.ToLower(strings.ReplaceAll(v, "/", "-")))
+		}
+		if strings.ToLower(v) != v {
+			return fmt.Errorf("%s %q has capital letters; a device collection's slug is lowercase: %q", o, v, strings.ToLower(v))
+		}
+	}
+	return nil
+}
+
 // PendingCollection is the check-mode warning of modules whose device
 // collection does not exist yet.
 const PendingCollection = "device collection %q does not exist yet; check mode reports this change as if an earlier task created it, a real run fails unless one does"

@@ -32,3 +32,26 @@ func TestCheckNames(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckCollectionSlugs(t *testing.T) {
+	cases := []struct {
+		value, err string
+	}{
+		{"fleet-web_2", ""},
+		{"flotte-süd", ""},
+		{"2024", ""},
+		{"Fleet", `collection "Fleet" has capital letters; a device collection's slug is lowercase: "fleet"`},
+		{"FLOTTE-SÜD", `collection "FLOTTE-SÜD" has capital letters; a device collection's slug is lowercase: "flotte-süd"`},
+		{"a/b", `collection "a/b" holds a '/'; a device collection's slug is one lowercase name, such as "a-b"`},
+		{"..", `collection must not be ".."`},
+		{"", "collection must not be empty"},
+	}
+	for _, c := range cases {
+		err := CheckCollectionSlugs(ansible.Params{"collection": c.value, "unset": nil}, "collection", "unset")
+		if c.err == "" {
+			require.NoError(t, err, c.value)
+		} else {
+			require.EqualError(t, err, c.err)
+		}
+	}
+}

@@ -104,7 +104,10 @@ func Spec() *ansible.Spec {
 // Run is the module: bring the workload to the desired state.
 func Run(m *ansible.Module) error {
 	p := m.Params
-	if err := smallstep.CheckNames(p, "collection", "slug"); err != nil {
+	if err := smallstep.CheckCollectionSlugs(p, "collection"); err != nil {
+		return err
+	}
+	if err := smallstep.CheckNames(p, "slug"); err != nil {
 		return err
 	}
 	desired, err := desiredBody(p)

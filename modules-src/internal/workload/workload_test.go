@@ -373,10 +373,10 @@ func TestRejectedPutIsNoChange(t *testing.T) {
 
 func TestSlugsAreEscaped(t *testing.T) {
 	f := newFake(t)
-	f.Store("/device-collections/a%2Fb", map[string]any{"slug": "a/b"})
-	res := apply(t, f, map[string]any{"collection": "a/b", "slug": "x+y", "workload_type": "generic"})
+	f.Store("/device-collections/a%20b", map[string]any{"slug": "a b"})
+	res := apply(t, f, map[string]any{"collection": "a b", "slug": "x/y", "workload_type": "generic"})
 	require.Nil(t, res["failed"], res["msg"])
-	require.Equal(t, []string{"GET /device-collections/a%2Fb/workloads/x%2By", "GET /device-collections/a%2Fb", "PUT /device-collections/a%2Fb/workloads/x%2By"}, f.Calls())
+	require.Equal(t, []string{"GET /device-collections/a%20b/workloads/x%2Fy", "GET /device-collections/a%20b", "PUT /device-collections/a%20b/workloads/x%2Fy"}, f.Calls())
 }
 
 func TestRejectedDeleteIsNoChange(t *testing.T) {

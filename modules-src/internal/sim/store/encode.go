@@ -116,6 +116,21 @@ func (s *Store) encodeCollection(b *bytes.Buffer, slug string, c *Collection) er
 		}
 		b.WriteString("\n" + collectionPad + "}")
 	}
+	// In the order of Collection's fields, left out when empty (omitempty).
+	for _, f := range []struct{ key, value string }{{"createdAt", c.CreatedAt}, {"updatedAt", c.UpdatedAt}} {
+		if f.value == "" {
+			continue
+		}
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return err
+		}
+		b.WriteString(",\n" + collectionPad)
+		if err := writeKey(b, f.key); err != nil {
+			return err
+		}
+		b.Write(v)
+	}
 	b.WriteString("\n" + collectionsPad + "}")
 	return nil
 }

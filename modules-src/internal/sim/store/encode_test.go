@@ -125,7 +125,7 @@ func TestEncodeLayout(t *testing.T) {
 		"c": {DeviceCollection: Object{"slug": "c"}, Workloads: map[string]Object{}, Devices: map[string]Device{
 			"b": {ID: "b", Data: Object{"k": "v"}, CreatedAt: "t0", UpdatedAt: "t1"},
 			"a": {ID: "a", Data: Object{}, CreatedAt: "t0", UpdatedAt: "t0"},
-		}},
+		}, CreatedAt: "t0", UpdatedAt: "t1"},
 	}}}
 	got, err := s.encode()
 	require.NoError(t, err)
@@ -142,7 +142,9 @@ func TestEncodeLayout(t *testing.T) {
       "devices": {
         "a": {"id":"a","data":{},"createdAt":"t0","updatedAt":"t0"},
         "b": {"id":"b","data":{"k":"v"},"createdAt":"t0","updatedAt":"t1"}
-      }
+      },
+      "createdAt": "t0",
+      "updatedAt": "t1"
     }
   }
 }`, string(got))

@@ -76,6 +76,8 @@ func snapshot(st *State) State {
 			DeviceCollection: copyObject(c.DeviceCollection),
 			Workloads:        make(map[string]Object, len(c.Workloads)),
 			Devices:          make(map[string]Device, len(c.Devices)),
+			CreatedAt:        c.CreatedAt,
+			UpdatedAt:        c.UpdatedAt,
 		}
 		for k, w := range c.Workloads {
 			cc.Workloads[k] = copyObject(w)
@@ -111,18 +113,21 @@ func (s *Store) GetDeviceCollection(slug string) (Object, error) {
 }
 
 // PutDeviceCollection creates the device collection or replaces its body,
-// keeping its workloads and devices. The deviceType of an existing
+// keeping its workloads, devices and createdAt. The deviceType of an existing
 // collection cannot change (ErrConflict): its devices were registered under
 // the old type's identity.
 func (s *Store) PutDeviceCollection(slug string, body Object) (Object, error) {
 	body = copyObject(body)
 	err := s.write(func(st *State) error {
+		stamp := s.now().UTC().Format(TimeFormat)
 		c, ok := st.Collections[slug]
 		if !ok {
 			st.Collections[slug] = &Collection{
 				DeviceCollection: body,
 				Workloads:        map[string]Object{},
 				Devices:          map[string]Device{},
+				CreatedAt:        stamp,
+				UpdatedAt:        stamp,
 			}
 			return nil
 		}
@@ -131,6 +136,7 @@ func (s *Store) PutDeviceCollection(slug string, body Object) (Object, error) {
 				slug, was, now)
 		}
 		c.DeviceCollection = body
+		c.UpdatedAt = stamp
 		return nil
 	})
 	if err != nil {
@@ -285,24 +291,61 @@ func (s *Store) ListDevices(slug, after string, first int) ([]Device, bool, erro
 		if err != nil {
 			return err
 		}
-		ids := make([]string, 0, len(c.Devices))
-		for id := range c.Devices {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		i := sort.SearchStrings(ids, after)
-		if i < len(ids) && ids[i] == after {
-			i++
-		}
-		end := min(i+first, len(ids))
-		page = make([]Device, 0, end-i)
-		for _, id := range ids[i:end] {
+		var ids []string
+		ids, more = pageOf(sortedKeys(c.Devices), after, first)
+		page = make([]Device, 0, len(ids))
+		for _, id := range ids {
 			page = append(page, copyDevice(c.Devices[id]))
 		}
-		more = end < len(ids)
 		return nil
 	})
 	return page, more, err
+}
+
+// CollectionSummary is a collection as GET /collections lists it. Every
+// device collection has the collection of its devices under the same slug,
+// and the simulator has no other collections.
+type CollectionSummary struct {
+	Slug          string `json:"slug"`
+	DisplayName   string `json:"displayName"`
+	InstanceCount int    `json:"instanceCount"`
+	CreatedAt     string `json:"createdAt"`
+	UpdatedAt     string `json:"updatedAt"`
+}
+
+// ListCollections returns up to first collections whose slugs sort after
+// after ("" starts at the beginning), and whether more follow; ordered by
+// slug, as ListDevices orders by ID, so that paging stays stable.
+func (s *Store) ListCollections(after string, first int) ([]CollectionSummary, bool) {
+	var (
+		page []CollectionSummary
+		more bool
+	)
+	_ = s.read(func(st *State) error {
+		var slugs []string
+		slugs, more = pageOf(sortedKeys(st.Collections), after, first)
+		page = make([]CollectionSummary, 0, len(slugs))
+		for _, slug := range slugs {
+			c := st.Collections[slug]
+			name, _ := c.DeviceCollection["displayName"].(string)
+			page = append(page, CollectionSummary{Slug: slug, DisplayName: name, InstanceCount: len(c.Devices),
+				CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+		}
+		return nil
+	})
+	return page, more
+}
+
+// pageOf returns up to first of the sorted keys that sort after after, and
+// whether more follow. after need not be a key: one removed since it was
+// handed out as a cursor still pages on from where it stood.
+func pageOf(keys []string, after string, first int) ([]string, bool) {
+	i := sort.SearchStrings(keys, after)
+	if i < len(keys) && keys[i] == after {
+		i++
+	}
+	end := min(i+first, len(keys))
+	return keys[i:end], end < len(keys)
 }
 
 func copyDevice(d Device) Device {

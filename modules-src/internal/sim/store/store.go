@@ -67,6 +67,11 @@ type Collection struct {
 	DeviceCollection Object            `json:"deviceCollection"`
 	Workloads        map[string]Object `json:"workloads"`
 	Devices          map[string]Device `json:"devices"`
+	// CreatedAt and UpdatedAt are when the device collection was created
+	// and last put, which GET /collections must return. State files
+	// written before they were kept get the time they are loaded.
+	CreatedAt string `json:"createdAt,omitempty"`
+	UpdatedAt string `json:"updatedAt,omitempty"`
 }
 
 // State is everything the simulator knows; it is also the layout of the
@@ -146,6 +151,7 @@ func Open(opts Options) (*Store, error) {
 			return nil, fmt.Errorf("state file %s belongs to team %q, not %q: pass --team %s or use another state file",
 				opts.Path, st.Team, opts.Team, st.Team)
 		}
+		stampUndated(st, s.now().UTC().Format(TimeFormat))
 		s.state = st
 	}
 	s.saved = data
@@ -195,6 +201,19 @@ func decodeState(data []byte) (State, error) {
 		}
 	}
 	return st, nil
+}
+
+// stampUndated gives the collections of an older state file, which kept
+// no timestamps, the time now: the API's collection always has both.
+func stampUndated(st State, now string) {
+	for _, c := range st.Collections {
+		if c.CreatedAt == "" {
+			c.CreatedAt = now
+		}
+		if c.UpdatedAt == "" {
+			c.UpdatedAt = c.CreatedAt
+		}
+	}
 }
 
 // batch is a group of writes saved together; each of their writers waits

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -174,6 +175,71 @@ func TestListDevicesPages(t *testing.T) {
 	}
 	_, _, err = s.ListDevices("missing", "", 1)
 	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestListCollectionsPages(t *testing.T) {
+	s, _ := openTemp(t)
+	for _, slug := range []string{"d", "b", "e", "a", "c"} {
+		_, err := s.PutDeviceCollection(slug, Object{"slug": slug, "displayName": "Name " + slug, "deviceType": "tpm"})
+		require.NoError(t, err)
+	}
+	for _, id := range []string{"x", "y"} {
+		_, err := s.PutDevice("b", id, Object{})
+		require.NoError(t, err)
+	}
+	slugs := func(cs []CollectionSummary) []string {
+		out := []string{}
+		for _, c := range cs {
+			out = append(out, c.Slug)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		after string
+		first int
+		want  []string
+		more  bool
+	}{
+		{"", 2, []string{"a", "b"}, true},
+		{"b", 2, []string{"c", "d"}, true},
+		{"d", 2, []string{"e"}, false},
+		{"", 5, []string{"a", "b", "c", "d", "e"}, false},
+		{"bb", 1, []string{"c"}, true}, // a deleted cursor collection still pages on
+		{"e", 3, []string{}, false},
+	} {
+		page, more := s.ListCollections(tc.after, tc.first)
+		require.Equal(t, tc.want, slugs(page), "after %q first %d", tc.after, tc.first)
+		require.Equal(t, tc.more, more, "after %q first %d", tc.after, tc.first)
+	}
+	page, _ := s.ListCollections("a", 1)
+	require.Equal(t, "Name b", page[0].DisplayName)
+	require.Equal(t, 2, page[0].InstanceCount, "the devices of the collection")
+	require.NotEmpty(t, page[0].CreatedAt)
+	require.Equal(t, page[0].CreatedAt, page[0].UpdatedAt)
+}
+
+func TestCollectionTimestamps(t *testing.T) {
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, err := Open(Options{Path: path, Team: "demo", Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	_, err = s.PutDeviceCollection("c", collectionBody("tpm"))
+	require.NoError(t, err)
+	clock = clock.Add(time.Hour)
+	_, err = s.PutDeviceCollection("c", collectionBody("tpm"))
+	require.NoError(t, err)
+	c := s.Snapshot().Collections["c"]
+	require.Equal(t, "2026-01-02T03:04:05.000Z", c.CreatedAt, "a replacement keeps createdAt")
+	require.Equal(t, "2026-01-02T04:04:05.000Z", c.UpdatedAt)
+
+	// A state file from before the timestamps were kept gets the time it
+	// is loaded, since the API's collection always has both.
+	old := filepath.Join(t.TempDir(), "state.json")
+	require.NoError(t, os.WriteFile(old, []byte(`{"version":1,"team":"demo","collections":{"c":{"deviceCollection":{"slug":"c"}}}}`), 0o600))
+	loaded, err := Open(Options{Path: old, Team: "demo", Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	page, _ := loaded.ListCollections("", 1)
+	require.Equal(t, []CollectionSummary{{Slug: "c", CreatedAt: "2026-01-02T04:04:05.000Z", UpdatedAt: "2026-01-02T04:04:05.000Z"}}, page)
 }
 
 func TestPurgeRemovesEverything(t *testing.T) {
