@@ -81,8 +81,9 @@ options:
     description:
       - How many more times an idempotent request (GET, PUT, DELETE) is sent
         when the API answers 429, 502, 503 or 504, or the connection is reset
-        or times out. Waits grow exponentially with jitter from half a second
-        up to ten seconds, and follow the server's C(Retry-After).
+        or times out. Waits grow exponentially with jitter (the first 0.25 to
+        0.5 seconds, each next one up to twice as long, at most ten seconds),
+        or follow the server's C(Retry-After) (at most a minute).
       - Requests that create something each time (POST) are never repeated.
       - When the last try fails, the message says how many tries were made.
     type: int
