@@ -4,10 +4,15 @@
 """Runs the enrollment_token binary built for the host's architecture.
 
 A result that holds a token is marked no_log, as if the task had
-C(no_log: true): Ansible masks nothing a binary module returns, so a task
+no_log: true: Ansible masks nothing a binary module returns, so a task
 that forgot no_log would print the secret at -v and in ANSIBLE_LOG_PATH.
-The registered variable still holds it. Async is refused: async_status
-would return the token later, past this plugin.
+The registered variable still holds it.
+
+That mark covers one result. A loop's overall result (results: [...]) is
+put together by Ansible after the last item, past this plugin, and
+callbacks such as junit and tree, and AWX's job events, record it whole;
+async results come back through async_status, past it too. So a loop
+without the task's own no_log, and async, are refused before any request.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -18,10 +23,25 @@ from ansible_collections.stepfleet.smallstep.plugins.plugin_utils.binary_action 
 
 class ActionModule(BinaryModuleAction):
     MODULE = 'enrollment_token'
-    ASYNC = False
 
     def run(self, tmp=None, task_vars=None):
+        refused = self._refuse()
+        if refused:
+            return dict(failed=True, changed=False, msg=refused)
         result = super(ActionModule, self).run(tmp, task_vars)
         if 'token' in result:
             result['_ansible_no_log'] = True
         return result
+
+    def _refuse(self):
+        """Why the task cannot run as it is, or None."""
+        if self._task.async_val:
+            return ('stepfleet.smallstep.enrollment_token cannot run with async: async_status would return '
+                    'the token past the masking of this module; run it without async (it sends one request)')
+        in_loop = self._task.loop is not None or self._task.loop_with
+        if in_loop and not self._task.no_log:
+            return ('stepfleet.smallstep.enrollment_token in a loop needs no_log: true on the task: Ansible '
+                    'gathers the results of a loop past the masking of this module, and callbacks such as '
+                    'junit and tree, and AWX job events, would record every token; the registered results '
+                    'still hold them')
+        return None

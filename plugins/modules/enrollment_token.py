@@ -30,8 +30,11 @@ description:
     reader sees the secret, and hand the token on only to tasks that also
     have C(no_log=true), such as one that writes it to a file with mode
     C(0600).
-  - The task cannot run with C(async), which would return the token through
-    C(async_status), past the masking.
+  - In a loop the task needs C(no_log=true) of its own, and it cannot run
+    with C(async); either is refused before any request. Ansible puts a
+    loop's overall result together past the masking, where callbacks such
+    as junit and tree, and AWX job events, record it whole, and
+    C(async_status) would return the token unmasked.
   - Every run generates a new token, so the task always reports
     C(changed=true); there is no idempotent form. Put it behind a condition
     (for example, only when the agent has not enrolled yet).

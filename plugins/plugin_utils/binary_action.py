@@ -42,9 +42,6 @@ class BinaryModuleAction(ActionBase):
     """Action plugin base: subclasses set MODULE to the module's name."""
 
     MODULE = None
-    # False where async would put the result out of reach of run(), as
-    # async_status returns it later.
-    ASYNC = True
 
     def _platform(self, task_vars):
         """Return (system, machine) of the host the module runs on."""
@@ -60,7 +57,7 @@ class BinaryModuleAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
-        self._supports_async = self.ASYNC
+        self._supports_async = True
         result = super(BinaryModuleAction, self).run(tmp, task_vars)
         del tmp
         if result.get('skipped'):
