@@ -115,7 +115,9 @@ func Execute(name string, spec *Spec, args []byte, getenv func(string) (string, 
 	if n, ok := raw["_ansible_verbosity"].(int64); ok {
 		m.Verbosity = int(n)
 	}
+	v.strConv, _ = raw["_ansible_string_conversion_action"].(string)
 	m.Params = v.validate(spec, raw, "")
+	m.warnings = append(m.warnings, v.conversionWarnings()...)
 	if len(v.errs) > 0 {
 		return map[string]any{"failed": true, "changed": false, "msg": strings.Join(v.errs, ". ")}
 	}

@@ -1,6 +1,7 @@
 package ansible
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
@@ -19,6 +20,22 @@ type validator struct {
 	errs    []string
 	secrets []string
 	getenv  func(string) (string, bool)
+	// strConv is what to do when a str option is given a number or a
+	// bool: "warn" (Ansible's default), "error" or "ignore", as the task's
+	// _ansible_string_conversion_action says.
+	strConv string
+	// conversions are the numbers and bools converted to strings, by
+	// option path with list indices left out, so that a list of a thousand
+	// numeric IDs gives one warning, not a thousand.
+	conversions map[string]*conversion
+	convOrder   []string
+}
+
+// conversion is the first value converted at one option path, and how many
+// were.
+type conversion struct {
+	first string
+	count int
 }
 
 // validate checks raw against spec and returns the normalised parameters.
@@ -186,6 +203,9 @@ func (v *validator) convert(name string, o *Option, val any, where string) any {
 	if where != "" {
 		label = where + "." + name
 	}
+	if o.typ() == TypeStr && !v.strConversionAllowed(label, o, val) {
+		return nil
+	}
 	conv, err := coerce(o.typ(), val)
 	if err != nil {
 		v.errf("argument '%s' is of type %s and we were unable to convert to %s: %v", label, typeName(val), o.typ(), err)
@@ -206,6 +226,9 @@ func (v *validator) convert(name string, o *Option, val any, where string) any {
 		}
 		elems := make([]any, 0, len(list))
 		for i, e := range list {
+			if o.Elements == TypeStr && !v.strConversionAllowed(fmt.Sprintf("%s[%d]", label, i), o, e) {
+				continue
+			}
 			ce, err := coerce(o.Elements, e)
 			if err != nil {
 				v.errf("elements of argument '%s' are of type %s and we were unable to convert to %s: %v", label, typeName(e), o.Elements, err)
@@ -288,6 +311,84 @@ func (v *validator) addSecret(val any) {
 			v.secrets = append(v.secrets, s)
 		}
 	}
+}
+
+// strConversionAllowed applies the string conversion action to a number or
+// bool given for a string, as Ansible does for its own modules: YAML turns
+// an unquoted 0123 into 83 and 2024_01 into 202401, and a slug or ID made
+// from that would name something else. The value of a no_log option is
+// never shown.
+func (v *validator) strConversionAllowed(label string, o *Option, val any) bool {
+	switch val.(type) {
+	case nil, string:
+		return true
+	case bool, float64, int, int64, json.Number:
+	default:
+		return true // not convertible at all: coerce says so
+	}
+	kind := "number"
+	if _, ok := val.(bool); ok {
+		kind = "bool"
+	}
+	shown := "a " + kind
+	if !o.NoLog {
+		str, _ := toStr(val)
+		shown = "the " + kind + " " + str
+	}
+	switch v.strConv {
+	case "ignore":
+		return true
+	case "error":
+		v.errf("argument '%s' is of type %s and we were unable to convert to str: quote the value, so that YAML keeps it as written", label, typeName(val))
+		return false
+	}
+	path := withoutIndices(label)
+	c := v.conversions[path]
+	if c == nil {
+		if v.conversions == nil {
+			v.conversions = map[string]*conversion{}
+		}
+		c = &conversion{first: shown}
+		v.conversions[path] = c
+		v.convOrder = append(v.convOrder, path)
+	}
+	c.count++
+	return true
+}
+
+// withoutIndices turns "devices[12].instance_id" into
+// "devices[].instance_id". Not regexp: it would grow the target-side
+// binary, which links this package too.
+func withoutIndices(label string) string {
+	var b strings.Builder
+	for i := 0; i < len(label); i++ {
+		b.WriteByte(label[i])
+		if label[i] != '[' {
+			continue
+		}
+		j := i + 1
+		for j < len(label) && label[j] >= '0' && label[j] <= '9' {
+			j++
+		}
+		if j > i+1 && j < len(label) && label[j] == ']' {
+			i = j - 1
+		}
+	}
+	return b.String()
+}
+
+// conversionWarnings words the conversions as Ansible warns of its own.
+func (v *validator) conversionWarnings() []string {
+	var out []string
+	for _, path := range v.convOrder {
+		c := v.conversions[path]
+		what := c.first + " given for " + path + " was converted to a string"
+		if c.count > 1 {
+			what = fmt.Sprintf("%d numbers or bools given for %s were converted to strings, the first %s", c.count, path, c.first)
+		}
+		out = append(out, what+"; if that is not what you meant, quote the value in the task (YAML reads an unquoted 0123 as 83 and 2024_01 as 202401)")
+	}
+	return out
 }
 
 func (v *validator) errf(format string, args ...any) {

@@ -623,3 +623,47 @@ func TestSpecMerge(t *testing.T) {
 	require.Contains(t, merged.Options, "api_token")
 	require.Equal(t, base.RequiredOneOf, merged.RequiredOneOf)
 }
+
+func TestStringConversion(t *testing.T) {
+	spec := &Spec{Options: map[string]*Option{
+		"slug":  {Type: TypeStr},
+		"token": {Type: TypeStr, NoLog: true},
+		"ids":   {Type: TypeList, Elements: TypeStr},
+		"devices": {Type: TypeList, Elements: TypeDict, Options: &Spec{Options: map[string]*Option{
+			"instance_id": {Type: TypeStr},
+		}}},
+	}}
+	args := map[string]any{
+		"slug":    int64(83),
+		"token":   int64(123456789),
+		"ids":     []any{"a", int64(1)},
+		"devices": []any{map[string]any{"instance_id": int64(4567)}, map[string]any{"instance_id": "x"}, map[string]any{"instance_id": true}},
+	}
+	run := func(action string) (Params, []string, []string) {
+		v := &validator{module: "m", getenv: func(string) (string, bool) { return "", false }, strConv: action}
+		p := v.validate(spec, args, "")
+		return p, v.errs, v.conversionWarnings()
+	}
+
+	p, errs, warns := run("")
+	require.Empty(t, errs)
+	require.Equal(t, "83", p["slug"])
+	require.Equal(t, []any{"a", "1"}, p["ids"])
+	require.Equal(t, []string{
+		"2 numbers or bools given for devices[].instance_id were converted to strings, the first the number 4567; if that is not what you meant, quote the value in the task (YAML reads an unquoted 0123 as 83 and 2024_01 as 202401)",
+		"the number 1 given for ids[] was converted to a string; if that is not what you meant, quote the value in the task (YAML reads an unquoted 0123 as 83 and 2024_01 as 202401)",
+		"the number 83 given for slug was converted to a string; if that is not what you meant, quote the value in the task (YAML reads an unquoted 0123 as 83 and 2024_01 as 202401)",
+		"a number given for token was converted to a string; if that is not what you meant, quote the value in the task (YAML reads an unquoted 0123 as 83 and 2024_01 as 202401)",
+	}, warns)
+
+	_, errs, warns = run("ignore")
+	require.Empty(t, errs)
+	require.Empty(t, warns)
+
+	_, errs, _ = run("error")
+	require.Contains(t, errs, "argument 'slug' is of type number and we were unable to convert to str: quote the value, so that YAML keeps it as written")
+	require.Contains(t, errs, "argument 'ids[1]' is of type number and we were unable to convert to str: quote the value, so that YAML keeps it as written")
+	for _, e := range errs {
+		require.NotContains(t, e, "123456789")
+	}
+}
