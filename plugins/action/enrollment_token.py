@@ -12,7 +12,8 @@ That mark covers one result. A loop's overall result (results: [...]) is
 put together by Ansible after the last item, past this plugin, and
 callbacks such as junit and tree, and AWX's job events, record it whole;
 async results come back through async_status, past it too. So a loop
-without the task's own no_log, and async, are refused before any request.
+without the task's own no_log, and async, are refused before any request;
+so is until, each of whose tries would make a token of its own.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -38,6 +39,10 @@ class ActionModule(BinaryModuleAction):
         if self._task.async_val:
             return ('stepfleet.smallstep.enrollment_token cannot run with async: async_status would return '
                     'the token past the masking of this module; run it without async (it sends one request)')
+        if self._task.until:
+            return ('stepfleet.smallstep.enrollment_token cannot run with until: every try would generate '
+                    'a valid token and only the last would be returned; the module never retries its POST, '
+                    'so a failure is for the play to handle (rescue, or a later run)')
         in_loop = self._task.loop is not None or self._task.loop_with
         if in_loop and not self._task.no_log:
             return ('stepfleet.smallstep.enrollment_token in a loop needs no_log: true on the task: Ansible '

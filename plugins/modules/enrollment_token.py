@@ -31,7 +31,8 @@ description:
     have C(no_log=true), such as one that writes it to a file with mode
     C(0600).
   - In a loop the task needs C(no_log=true) of its own, and it cannot run
-    with C(async); either is refused before any request. Ansible puts a
+    with C(async) or C(until) (each try would generate a token); these are
+    refused before any request. Ansible puts a
     loop's overall result together past the masking, where callbacks such
     as junit and tree, and AWX job events, record it whole, and
     C(async_status) would return the token unmasked.

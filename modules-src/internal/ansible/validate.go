@@ -335,14 +335,25 @@ func (v *validator) strConversionAllowed(label string, o *Option, val any) bool 
 		str, _ := toStr(val)
 		shown = "the " + kind + " " + str
 	}
-	switch v.strConv {
-	case "ignore":
+	if v.strConv == "ignore" {
 		return true
-	case "error":
-		v.errf("argument '%s' is of type %s and we were unable to convert to str: quote the value, so that YAML keeps it as written", label, typeName(val))
-		return false
 	}
 	path := withoutIndices(label)
+	c := v.conversions[path]
+	if v.strConv == "error" {
+		// One error per option path, as for the warnings.
+		if c == nil {
+			v.errf("argument '%s' is of type %s and we were unable to convert to str: quote the value, so that YAML keeps it as written", label, typeName(val))
+			v.noteConversion(path, shown)
+		}
+		return false
+	}
+	v.noteConversion(path, shown)
+	return true
+}
+
+// noteConversion counts a conversion at path, keeping the first value shown.
+func (v *validator) noteConversion(path, shown string) {
 	c := v.conversions[path]
 	if c == nil {
 		if v.conversions == nil {
@@ -353,7 +364,6 @@ func (v *validator) strConversionAllowed(label string, o *Option, val any) bool 
 		v.convOrder = append(v.convOrder, path)
 	}
 	c.count++
-	return true
 }
 
 // withoutIndices turns "devices[12].instance_id" into

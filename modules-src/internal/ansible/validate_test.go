@@ -663,7 +663,12 @@ func TestStringConversion(t *testing.T) {
 	_, errs, _ = run("error")
 	require.Contains(t, errs, "argument 'slug' is of type number and we were unable to convert to str: quote the value, so that YAML keeps it as written")
 	require.Contains(t, errs, "argument 'ids[1]' is of type number and we were unable to convert to str: quote the value, so that YAML keeps it as written")
+	devErrs := 0
 	for _, e := range errs {
 		require.NotContains(t, e, "123456789")
+		if strings.Contains(e, "devices[") {
+			devErrs++
+		}
 	}
+	require.Equal(t, 1, devErrs, "one error per option path: %v", errs)
 }
