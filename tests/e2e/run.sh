@@ -154,6 +154,21 @@ run_playbook() {
 
 # check_secrets LABEL LOG...: neither the simulator's token nor the wrong
 # token the tests send appears in the given output.
+# sweep_secrets WHAT SECRETS FILE...: passes WHAT when
+# tests/robustness/sweep.py finds none of the tokens in SECRETS (a
+# "label<TAB>token" line each), whole or in 12-character pieces, in the
+# files; else fails it with what the sweep found.
+sweep_secrets() {
+	local what=$1 secrets=$2 out lines
+	shift 2
+	if out=$(/usr/bin/python3 "$ROOT/tests/robustness/sweep.py" "$secrets" "$@"); then
+		pass "$what ($(tail -n 1 <<<"$out"))"
+	else
+		mapfile -t lines <<<"$out"
+		fail "$what" "${lines[@]}"
+	fi
+}
+
 check_secrets() {
 	local label=$1
 	shift

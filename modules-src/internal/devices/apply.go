@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
 	"github.com/stepfleet/smallstep/modules-src/internal/smallstep"
@@ -17,45 +16,24 @@ import (
 // does not stop the others: the rest of the fleet is still brought in line
 // and a rerun retries only what failed.
 func apply(ctx context.Context, m *ansible.Module, collection string, ops []op, parallel int) ([]error, error) {
-	workers := min(parallel, len(ops))
-	// One client per worker: a client counts its requests without locks,
-	// and its own connection stays open for its next write.
-	clients := make([]*smallstep.Client, workers)
-	for i := range clients {
-		c, err := smallstep.New(m.Params)
-		if err != nil {
-			return nil, err
-		}
-		clients[i] = c
-	}
 	errs := make([]error, len(ops))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Add(1)
-		go func(c *smallstep.Client) {
-			defer wg.Done()
-			for i := range next {
-				o := ops[i]
-				path := smallstep.Path("collections", collection, "instances", o.id)
-				if o.outcome == removed {
-					_, errs[i] = c.Do(ctx, http.MethodDelete, path, nil, nil)
-					// Gone already (removed by someone else since the list
-					// was read) is what was asked for.
-					if smallstep.IsNotFound(errs[i]) {
-						errs[i] = nil
-					}
-					continue
-				}
-				_, errs[i] = c.Do(ctx, http.MethodPut, path, nil, map[string]any{"data": o.body})
+	err := smallstep.Parallel(m.Params, parallel, len(ops), nil, func(c *smallstep.Client, i int) {
+		o := ops[i]
+		path := smallstep.Path("collections", collection, "instances", o.id)
+		if o.outcome == removed {
+			_, errs[i] = c.Do(ctx, http.MethodDelete, path, nil, nil)
+			// Gone already (removed by someone else since the list
+			// was read) is what was asked for.
+			if smallstep.IsNotFound(errs[i]) {
+				errs[i] = nil
 			}
-		}(c)
+			return
+		}
+		_, errs[i] = c.Do(ctx, http.MethodPut, path, nil, map[string]any{"data": o.body})
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range ops {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 	return errs, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/stepfleet/smallstep/modules-src/internal/ansible"
@@ -130,54 +129,30 @@ func collectionSlugs(ctx context.Context, c *smallstep.Client) ([]string, error)
 // reads not yet sent and is returned. c, which listed the slugs, is the
 // first worker's client; the others are made from p.
 func readDeviceCollections(ctx context.Context, c *smallstep.Client, p ansible.Params, slugs []string) ([]map[string]any, error) {
-	workers := min(listParallel, len(slugs))
-	// One client per worker: a client is not safe for concurrent use, and
-	// its own connection stays open for its next read.
-	clients := make([]*smallstep.Client, 0, workers)
-	if workers > 0 {
-		clients = append(clients, c)
-	}
-	for len(clients) < workers {
-		wc, err := smallstep.New(p)
-		if err != nil {
-			return nil, err
-		}
-		clients = append(clients, wc)
-	}
 	found := make([]map[string]any, len(slugs))
 	errs := make([]error, len(slugs))
 	var failed atomic.Bool
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Add(1)
-		go func(c *smallstep.Client) {
-			defer wg.Done()
-			for i := range next {
-				if failed.Load() {
-					continue
-				}
-				var obj map[string]any
-				_, err := c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", slugs[i]), nil, nil, &obj)
-				switch {
-				case err == nil:
-					found[i] = obj
-				case smallstep.IsNotFound(err):
-					// A plain collection, or one removed since the list was
-					// read. No need to ask Absent whether api_url is wrong:
-					// it has just answered GET /collections.
-				default:
-					errs[i] = err
-					failed.Store(true)
-				}
-			}
-		}(c)
+	err := smallstep.Parallel(p, listParallel, len(slugs), c, func(c *smallstep.Client, i int) {
+		if failed.Load() {
+			return
+		}
+		var obj map[string]any
+		_, err := c.JSON(ctx, http.MethodGet, smallstep.Path("device-collections", slugs[i]), nil, nil, &obj)
+		switch {
+		case err == nil:
+			found[i] = obj
+		case smallstep.IsNotFound(err):
+			// A plain collection, or one removed since the list was
+			// read. No need to ask Absent whether api_url is wrong:
+			// it has just answered GET /collections.
+		default:
+			errs[i] = err
+			failed.Store(true)
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range slugs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -92,18 +92,13 @@ main_target() {
 	# !vault, and in a dict) whole and in pieces of 12 characters.
 	run_playbook main-args "$E2E/targets/main/args.yml" -i "$args_inv" --vault-password-file "$vault_pw" -vvvv || true
 	rm -f "$vault_pw"
-	local secrets=$WORK/args/secrets.txt out
+	local secrets=$WORK/args/secrets.txt
 	(
 		umask 077
 		printf 'API token\t%s\nwrong token\t%s\n' "$SMALLSTEP_API_TOKEN" "$E2E_WRONG_TOKEN" >"$secrets"
 	)
-	if out=$(/usr/bin/python3 "$ROOT/tests/robustness/sweep.py" "$secrets" "$WORK/logs/main-args.log"); then
-		pass "main-args: no token, whole or in pieces, in the -vvvv output of the cases (plain, !vault, in a dict) ($(tail -n 1 <<<"$out"))"
-	else
-		local lines
-		mapfile -t lines <<<"$out"
-		fail "main-args: no token, whole or in pieces, in the -vvvv output of the cases (plain, !vault, in a dict)" "${lines[@]}"
-	fi
+	sweep_secrets "main-args: no token, whole or in pieces, in the -vvvv output of the cases (plain, !vault, in a dict)" \
+		"$secrets" "$WORK/logs/main-args.log"
 	rm -f "$secrets"
 
 	local site=$ROOT/playbooks/site.yml w0 w1

@@ -84,14 +84,9 @@ secrets_target() {
 	else
 		fail "secrets: the sweep has the 5 enrollment tokens the playbooks got" "it has $n"
 	fi
-	local out files=("$WORK"/logs/secrets*.log "$SIM_DIR/sim.log" "$dir/proxy.log" "$dir/ps.txt")
-	if out=$(/usr/bin/python3 "$ROOT/tests/robustness/sweep.py" "$dir/secrets.txt" "${files[@]}"); then
-		pass "secrets: no token, whole or in pieces, in the -vvvv output, the simulator's and the proxy's logs or $samples samples of the process list ($(tail -n 1 <<<"$out"))"
-	else
-		local lines
-		mapfile -t lines <<<"$out"
-		fail "secrets: no token, whole or in pieces, in the -vvvv output, the simulator's and the proxy's logs or $samples samples of the process list" "${lines[@]}"
-	fi
+	local files=("$WORK"/logs/secrets*.log "$SIM_DIR/sim.log" "$dir/proxy.log" "$dir/ps.txt")
+	sweep_secrets "secrets: no token, whole or in pieces, in the -vvvv output, the simulator's and the proxy's logs or $samples samples of the process list" \
+		"$dir/secrets.txt" "${files[@]}"
 	rm -f "$dir/secrets.txt" "$dir/tokens.txt"
 }
 
